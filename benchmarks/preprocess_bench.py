@@ -1,0 +1,100 @@
+# Copyright 2026 The facial-animation NNabla examples authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Speed and peak memory of CelebV preprocessing, for 200 and 2000 images.
+
+The public port kept every array of a person in memory before writing
+(~1.24 MB per image); preprocess.py streams them, so its peak resident memory
+should not grow with the number of images.  Each run is a separate process;
+its peak RSS comes from ``os.wait4``.
+
+    python benchmarks/preprocess_bench.py [--counts 200 2000] [--workers 1]
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO_ROOT)
+
+from utils import synthetic_faces  # noqa: E402
+
+
+def run_measured(command):
+    """Wall time (s) and peak RSS (MB) of a child process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError("command failed: {}\n{}".format(" ".join(command), stderr))
+    return elapsed, usage.ru_maxrss / 1024.0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--counts", type=int, nargs="+", default=[200, 2000])
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    largest = max(args.counts)
+    work = tempfile.mkdtemp(prefix="preprocess_bench_")
+    try:
+        print("generating {} synthetic CelebV frames...".format(largest))
+        synthetic_faces.write_celebv(os.path.join(work, "full", "CelebV"), ["Person_A"],
+                                     largest, seed=0)
+        results = []
+        for count in args.counts:
+            # A data set of `count` images: the first lines of the full list.
+            source = os.path.join(work, "n{}".format(count), "CelebV", "Person_A")
+            os.makedirs(source)
+            full = os.path.join(work, "full", "CelebV", "Person_A")
+            os.symlink(os.path.join(full, "Image"), os.path.join(source, "Image"))
+            with open(os.path.join(full, "all_98pt.txt")) as f:
+                lines = f.readlines()[:count]
+            with open(os.path.join(source, "all_98pt.txt"), "w") as f:
+                f.writelines(lines)
+            out_dir = os.path.join(work, "out{}".format(count))
+            elapsed, peak = run_measured([
+                sys.executable, "preprocess.py", "--dataset", "CelebV",
+                "--src-dir", os.path.dirname(os.path.dirname(source)),
+                "--out-dir", out_dir, "--workers", str(args.workers)])
+            size = sum(os.path.getsize(os.path.join(out_dir, n)) for n in os.listdir(out_dir))
+            results.append({"images": count, "seconds": round(elapsed, 2),
+                            "images_per_second": round(count / elapsed, 1),
+                            "peak_rss_mb": round(peak, 1), "output_mb": round(size / 2**20, 1),
+                            "workers": args.workers})
+        print("{:>8} {:>10} {:>10} {:>14} {:>11}".format("images", "seconds", "images/s",
+                                                          "peak RSS (MB)", "output MB"))
+        for r in results:
+            print("{images:>8} {seconds:>10} {images_per_second:>10} {peak_rss_mb:>14} "
+                  "{output_mb:>11}".format(**r))
+        if len(results) > 1:
+            growth = (results[-1]["peak_rss_mb"] - results[0]["peak_rss_mb"]) / (
+                results[-1]["images"] - results[0]["images"])
+            print("peak RSS growth: {:.4f} MB per image (the port's: ~1.24 MB per image)".format(
+                growth))
+        print(json.dumps(results))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,358 @@
+# Copyright 2026 The facial-animation NNabla examples authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Preprocess WFLW and CelebV into the npz caches the ReenactGAN scripts read.
+
+WFLW (for the encoder), per annotation line: crop the face to 256x256 around
+the nose tip, draw its 15 boundary heatmaps at ``--resize-size``, and write
+
+    <out>/WFLW_cropped_image_<mode>.npz   "<mode>_<line>.png" -> uint8 (3, 256, 256)
+    <out>/WFLW_heatmap_<mode>.npz         "<mode>_<line>.png" -> uint8 (15, 64, 64)
+    <out>/WFLW_landmarks_<mode>.npz       "<mode>_<line>.png" -> float32 (98, 2), crop pixels
+    <out>/<mode>_data.csv                 saved_name, real_name
+
+CelebV (optional, for speed), for every image listed in
+``<src>/CelebV/<Person>/all_98pt.txt`` (train and test):
+
+    <out>/<Person>_image.npz              "<file name>" -> uint8 (3, 256, 256)
+    <out>/<Person>_heatmap.npz            "<file name>" -> uint8 (15, 64, 64)
+    <out>/<Person>_resized_heatmap.npz    "<file name>" -> uint8 (15, 256, 256)
+
+Keys, shapes and dtypes are those of the public NNabla port, so its caches and
+these are interchangeable.  Arrays are streamed into the npz files, so memory
+stays flat however many images there are.  Unreadable images and malformed
+annotation lines are skipped and counted.
+
+Examples:
+    python preprocess.py --dataset WFLW --mode train --src-dir datasets/WFLW \
+        --out-dir datasets/WFLW_heatmaps
+    python preprocess.py --dataset CelebV --src-dir datasets \
+        --celeb-name-list Person_A Person_B --out-dir datasets/celebv_heatmaps_GT --workers 2
+"""
+import argparse
+import collections
+import csv
+import functools
+import io
+import itertools
+import multiprocessing
+import os
+import sys
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from utils.atomic_files import atomic_path, ensure_writable_dir  # noqa: E402
+from utils.boundary_heatmaps import draw_boundary_heatmaps, heatmaps_to_image  # noqa: E402
+from utils.face_crop import crop_face  # noqa: E402
+from utils.image_io import read_rgb  # noqa: E402
+from utils.landmark_files import parse_wflw_line, read_celebv_annotations, read_lines  # noqa: E402
+from utils.monitoring import progress  # noqa: E402
+from utils.npz_stream import NpzStreamWriter  # noqa: E402
+from utils.user_errors import CorruptSampleError, UserError, run_main  # noqa: E402
+
+IMAGE_SIZE = 256
+WFLW_ANNOTATION = os.path.join("WFLW_annotations", "list_98pt_rect_attr_train_test",
+                               "list_98pt_rect_attr_{mode}.txt")
+# Landmarks further than this (in image sizes) outside the image mean a broken line.
+MAX_OUTSIDE = 0.5
+
+HeatmapOptions = collections.namedtuple(
+    "HeatmapOptions", "resize_size line_thickness gaussian_kernel gaussian_sigma port_compatible")
+
+
+def get_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", default="CelebV", choices=["CelebV", "WFLW"])
+    parser.add_argument("--mode", default="train", choices=["train", "test"],
+                        help="WFLW split to process (WFLW only)")
+    parser.add_argument("--src-dir", default="./datasets",
+                        help="CelebV: folder holding CelebV/<Person>/; WFLW: folder holding "
+                             "WFLW_images/ and WFLW_annotations/ (or its parent)")
+    parser.add_argument("--celeb-name-list", nargs="*", default=None,
+                        help="CelebV person folders to process (default: every folder of "
+                             "<src-dir>/CelebV that has an all_98pt.txt)")
+    parser.add_argument("--out-dir", default=None,
+                        help="default: datasets/celebv_heatmaps_GT (CelebV) or "
+                             "datasets/WFLW_heatmaps (WFLW)")
+    parser.add_argument("--resize-size", type=int, nargs=2, default=[64, 64], metavar=("H", "W"),
+                        help="size of the boundary heatmaps")
+    parser.add_argument("--line-thickness", type=int, default=3,
+                        help="boundary line thickness per 256 image pixels")
+    parser.add_argument("--gaussian-kernel", type=int, nargs=2, default=[5, 5],
+                        metavar=("KH", "KW"))
+    parser.add_argument("--gaussian-sigma", type=float, default=3)
+    parser.add_argument("--crop-margin", type=float, default=0.1,
+                        help="WFLW: enlargement of the face box (the port drew it from "
+                             "U(0, 0.15) once per run)")
+    parser.add_argument("--port-compatible-boundaries", action="store_true",
+                        help="draw the upper lip with the public port's gap (segment 79-80 "
+                             "missing), to match weights trained on its caches")
+    parser.add_argument("--save-boundary-image", action="store_true",
+                        help="also write PNGs of the crops and boundaries for inspection")
+    parser.add_argument("--workers", type=int, default=1, help="parallel processes")
+    args = parser.parse_args(argv)
+    if args.out_dir is None:
+        args.out_dir = os.path.join("datasets", "celebv_heatmaps_GT" if args.dataset == "CelebV"
+                                    else "WFLW_heatmaps")
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    return args
+
+
+def heatmap_options(args):
+    return HeatmapOptions(tuple(args.resize_size), args.line_thickness,
+                          tuple(args.gaussian_kernel), args.gaussian_sigma,
+                          args.port_compatible_boundaries)
+
+
+def draw(landmarks, image_shape, options, out_size=None):
+    return draw_boundary_heatmaps(landmarks, image_shape,
+                                  out_size=out_size or options.resize_size,
+                                  line_thickness=options.line_thickness,
+                                  gaussian_kernel=options.gaussian_kernel,
+                                  gaussian_sigma=options.gaussian_sigma,
+                                  port_compatible=options.port_compatible)
+
+
+def check_inside(landmarks, height, width, where):
+    margin_x, margin_y = MAX_OUTSIDE * width, MAX_OUTSIDE * height
+    x, y = landmarks[:, 0], landmarks[:, 1]
+    if (x.min() < -margin_x or x.max() > width + margin_x
+            or y.min() < -margin_y or y.max() > height + margin_y):
+        raise CorruptSampleError("{}: landmarks lie far outside the {}x{} image".format(
+            where, width, height), "landmarks outside the image")
+
+
+def bounded_map(function, items, workers, window=64):
+    """``map`` over a process pool that never holds more than ``window`` results.
+
+    ``Pool.imap`` alone would queue every result while the writer is busy.
+    """
+    if workers <= 1:
+        for item in items:
+            yield function(item)
+        return
+    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
+    with context.Pool(workers) as pool:
+        iterator = iter(items)
+        while True:
+            chunk = list(itertools.islice(iterator, window))
+            if not chunk:
+                break
+            for result in pool.imap(function, chunk, chunksize=4):
+                yield result
+
+
+class SkipCounter:
+    """Counts skipped samples by reason and prints a summary."""
+
+    def __init__(self):
+        self.reasons = collections.Counter()
+        self.examples = {}
+
+    def skip(self, error):
+        self.reasons[error.reason] += 1
+        self.examples.setdefault(error.reason, str(error))
+
+    def summary(self, label, written):
+        skipped = sum(self.reasons.values())
+        text = "{}: {} written, {} skipped".format(label, written, skipped)
+        if skipped:
+            text += " (" + ", ".join("{} {}".format(n, r) for r, n in
+                                     sorted(self.reasons.items())) + ")"
+        print(text)
+        for reason, example in sorted(self.examples.items()):
+            print("  e.g. {}: {}".format(reason, example))
+
+
+# --- CelebV -------------------------------------------------------------------
+
+def process_celebv_sample(entry, image_dir, options):
+    """Image and heatmaps of one CelebV frame, or the CorruptSampleError to count."""
+    name, landmarks = entry
+    try:
+        image = read_rgb(os.path.join(image_dir, name))
+        height, width = image.shape[:2]
+        check_inside(landmarks, height, width, name)
+        if (height, width) != (IMAGE_SIZE, IMAGE_SIZE):
+            image = cv2.resize(image, (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_AREA)
+            landmarks = (landmarks + 0.5) * [IMAGE_SIZE / width, IMAGE_SIZE / height] - 0.5
+        shape = (IMAGE_SIZE, IMAGE_SIZE)
+        heatmap = draw(landmarks, shape, options)
+        resized_heatmap = draw(landmarks, shape, options, out_size=shape)
+    except CorruptSampleError as err:
+        return name, err
+    return name, (image.transpose(2, 0, 1).copy(), heatmap, resized_heatmap)
+
+
+def celebv_persons(src_dir, names):
+    """(person, folder) pairs to process; explicit names must exist and be complete."""
+    root = os.path.join(src_dir, "CelebV")
+    if names:
+        persons = []
+        for name in names:
+            folder = os.path.join(root, name)
+            if not os.path.isdir(folder):
+                raise UserError("person folder {} not found".format(folder))
+            if not os.path.isfile(os.path.join(folder, "all_98pt.txt")):
+                raise UserError("{} has no all_98pt.txt".format(folder))
+            persons.append((name, folder))
+        return persons
+    if not os.path.isdir(root):
+        raise UserError("CelebV folder {} not found (--src-dir should hold CelebV/<Person>/)"
+                        .format(root))
+    persons = []
+    for name in sorted(os.listdir(root)):
+        folder = os.path.join(root, name)
+        if not os.path.isdir(folder):
+            continue
+        if os.path.isfile(os.path.join(folder, "all_98pt.txt")):
+            persons.append((name, folder))
+        elif os.path.isdir(os.path.join(folder, "Image")):
+            print("skipping {}: no all_98pt.txt".format(folder))
+    if not persons:
+        raise UserError("no person folder with an all_98pt.txt in {}".format(root))
+    return persons
+
+
+def preprocess_celebv(args):
+    persons = celebv_persons(args.src_dir, args.celeb_name_list)
+    out_dir = ensure_writable_dir(args.out_dir)
+    options = heatmap_options(args)
+    for person, folder in persons:
+        # Always the full list (train and test), whatever split files exist:
+        # the port took the last *.txt, which after a split left out the test set.
+        entries, bad_lines = read_celebv_annotations(os.path.join(folder, "all_98pt.txt"))
+        skips = SkipCounter()
+        for number, message in bad_lines:
+            skips.skip(CorruptSampleError(message, "bad annotation line"))
+        worker = functools.partial(process_celebv_sample, image_dir=os.path.join(folder, "Image"),
+                                   options=options)
+        vis_dir = os.path.join(out_dir, person, "Image") if args.save_boundary_image else None
+        written = 0
+        with NpzStreamWriter(os.path.join(out_dir, person + "_image.npz")) as images, \
+                NpzStreamWriter(os.path.join(out_dir, person + "_heatmap.npz")) as heatmaps, \
+                NpzStreamWriter(os.path.join(out_dir, person + "_resized_heatmap.npz")) as big:
+            results = bounded_map(worker, entries, args.workers)
+            for name, result in progress(results, total=len(entries), desc=person):
+                if isinstance(result, CorruptSampleError):
+                    skips.skip(result)
+                    continue
+                if name in images.keys:
+                    skips.skip(CorruptSampleError("{} listed twice".format(name),
+                                                  "duplicate image name"))
+                    continue
+                image, heatmap, resized_heatmap = result
+                images.add(name, image)
+                heatmaps.add(name, heatmap)
+                big.add(name, resized_heatmap)
+                if vis_dir:
+                    save_png(os.path.join(vis_dir, os.path.splitext(name)[0] + ".png"),
+                             heatmaps_to_image(heatmap))
+                written += 1
+            if written == 0:
+                raise UserError("no usable image for {} (see the skipped samples above)".format(
+                    person))
+        skips.summary("CelebV {}".format(person), written)
+
+
+# --- WFLW ---------------------------------------------------------------------
+
+def wflw_root(src_dir, mode):
+    for root in (src_dir, os.path.join(src_dir, "WFLW")):
+        if os.path.isfile(os.path.join(root, WFLW_ANNOTATION.format(mode=mode))):
+            return root
+    raise UserError("WFLW annotation file {} not found (--src-dir should hold WFLW_images/ "
+                    "and WFLW_annotations/)".format(os.path.join(src_dir,
+                                                                 WFLW_ANNOTATION.format(mode=mode))))
+
+
+def process_wflw_sample(numbered_line, image_dir, annotation_path, margin, options):
+    number, line = numbered_line
+    where = "{}:{}".format(annotation_path, number + 1)
+    try:
+        face = parse_wflw_line(line, where)
+        image = read_rgb(os.path.join(image_dir, face.image_path))
+        check_inside(face.landmarks, image.shape[0], image.shape[1], where)
+        crop, landmarks = crop_face(image, face.landmarks, face.box, IMAGE_SIZE, margin)
+        heatmap = draw(landmarks, crop.shape[:2], options)
+    except CorruptSampleError as err:
+        return number, None, err
+    return number, face.image_path, (crop.transpose(2, 0, 1).copy(), heatmap,
+                                     landmarks.astype(np.float32))
+
+
+def preprocess_wflw(args):
+    root = wflw_root(args.src_dir, args.mode)
+    out_dir = ensure_writable_dir(args.out_dir)
+    mode = args.mode
+    annotation_path = os.path.join(root, WFLW_ANNOTATION.format(mode=mode))
+    lines = read_lines(annotation_path)
+    worker = functools.partial(process_wflw_sample, image_dir=os.path.join(root, "WFLW_images"),
+                               annotation_path=annotation_path, margin=args.crop_margin,
+                               options=heatmap_options(args))
+    skips = SkipCounter()
+    rows = [["saved_name", "real_name"]]
+    vis_dirs = None
+    if args.save_boundary_image:
+        vis_dirs = (os.path.join(out_dir, "WFLW_landmark_images", mode),
+                    os.path.join(out_dir, "WFLW_cropped_images", mode))
+    with NpzStreamWriter(os.path.join(out_dir, "WFLW_cropped_image_{}.npz".format(mode))) as crops, \
+            NpzStreamWriter(os.path.join(out_dir, "WFLW_heatmap_{}.npz".format(mode))) as maps, \
+            NpzStreamWriter(os.path.join(out_dir, "WFLW_landmarks_{}.npz".format(mode))) as marks:
+        results = bounded_map(worker, lines, args.workers)
+        for number, real_name, result in progress(results, total=len(lines), desc="WFLW " + mode):
+            if isinstance(result, CorruptSampleError):
+                skips.skip(result)
+                continue
+            # The key keeps the line number, as the port's, so keys map to lines.
+            saved_name = "{}_{}.png".format(mode, number)
+            crop, heatmap, landmarks = result
+            crops.add(saved_name, crop)
+            maps.add(saved_name, heatmap)
+            marks.add(saved_name, landmarks)
+            rows.append([saved_name, real_name])
+            if vis_dirs:
+                save_png(os.path.join(vis_dirs[0], saved_name), heatmaps_to_image(heatmap))
+                save_png(os.path.join(vis_dirs[1], saved_name), crop.transpose(1, 2, 0))
+        if len(rows) == 1:
+            raise UserError("no usable face in {} (see the skipped samples above)".format(
+                annotation_path))
+        text = io.StringIO()
+        csv.writer(text, lineterminator="\n").writerows(rows)
+        with atomic_path(os.path.join(out_dir, "{}_data.csv".format(mode))) as tmp:
+            with open(tmp, "w") as f:
+                f.write(text.getvalue())
+    skips.summary("WFLW {}".format(mode), len(rows) - 1)
+
+
+def save_png(path, rgb):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with atomic_path(path) as tmp:
+        if not cv2.imwrite(tmp, cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR)):
+            raise UserError("cannot write {}".format(path))
+
+
+def main(argv=None):
+    args = get_args(argv)
+    if args.dataset == "CelebV":
+        preprocess_celebv(args)
+    else:
+        preprocess_wflw(args)
+
+
+if __name__ == "__main__":
+    run_main(main)
