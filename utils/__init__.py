@@ -18,3 +18,10 @@ layout), ``boundary_heatmaps``, ``face_crop``, ``synthetic_faces``,
 ``image_io``, ``config``, ``checkpoint``, ``context``, ``monitoring``,
 ``atomic_files`` and ``user_errors``.
 """
+import os
+
+# Quiet nnabla's INFO logging (see nnabla.conf) however the scripts are started;
+# this must happen before nnabla is first imported.
+os.environ.setdefault("NNABLA_CONFIG_FILE_PATH",
+                      os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                   "nnabla.conf"))

@@ -1,0 +1,223 @@
+# Copyright 2026 The facial-animation NNabla examples authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Read images and write images and videos in one well-defined format.
+
+Every image enters the project as an ``HxWx3`` uint8 RGB array, whatever its
+file held (grayscale, palette, alpha, CMYK, 16 bits, rotated by EXIF), and
+every unreadable file raises :class:`CorruptImageError` so that data loaders
+can skip it.  Writers go through :func:`~utils.atomic_files.atomic_path`.
+"""
+import contextlib
+import os
+import warnings
+
+import imageio.v2 as imageio_v2
+import imageio.v3 as imageio_v3
+import numpy as np
+from PIL import Image, ImageFile, ImageOps, ImageSequence
+
+from .atomic_files import atomic_path
+from .user_errors import CorruptSampleError, UserError
+
+VIDEO_EXTENSIONS = (".mp4", ".gif")
+
+
+class CorruptImageError(CorruptSampleError):
+    """An image file exists but cannot be decoded completely."""
+
+    def __init__(self, message):
+        super().__init__(message, reason="corrupt image")
+
+
+def _refuse_truncated_images():
+    # Another library may have switched this on for its own reads; with it,
+    # Pillow pads a truncated file with gray and we would train on that.
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        warnings.warn("PIL.ImageFile.LOAD_TRUNCATED_IMAGES was set to True by "
+                      "another module; resetting it to False so truncated images "
+                      "are reported as corrupt", RuntimeWarning, stacklevel=3)
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
+def _high_bit_depth_to_uint8(img):
+    # 16-bit PNGs open as one-channel integer modes ("I;16", "I").
+    values = np.asarray(img)
+    if img.mode == "F":
+        values = np.clip(values, 0, 255)
+    else:
+        values = np.clip(values.astype(np.float64) / 257.0, 0, 255)
+    gray = np.rint(values).astype(np.uint8)
+    return np.repeat(gray[:, :, None], 3, axis=2)
+
+
+def _to_rgb_array(img):
+    if img.mode.startswith("I") or img.mode == "F":
+        return _high_bit_depth_to_uint8(img)
+    if img.mode in ("P", "PA"):
+        # Pillow asks palettes with transparency to go through RGBA.
+        img = img.convert("RGBA")
+    if img.mode != "RGB":
+        # Alpha is dropped, not composited: the networks take 3 channels, and
+        # blending onto an arbitrary background would invent colours the
+        # photo never had.  Face photos are opaque in practice.
+        img = img.convert("RGB")
+    return np.array(img, dtype=np.uint8)
+
+
+def read_rgb(path):
+    """Decode an image file into an ``HxWx3`` uint8 RGB array (EXIF-rotated)."""
+    if not os.path.isfile(path):
+        raise CorruptSampleError("image {} not found".format(path), reason="missing image")
+    _refuse_truncated_images()
+    try:
+        with Image.open(path) as img:
+            # Image.open reads only the header; load() decodes every byte so
+            # that a truncated file fails here and not later in a worker.
+            img.load()
+            img = ImageOps.exif_transpose(img)
+            rgb = _to_rgb_array(img)
+    except PermissionError as err:
+        raise CorruptSampleError("cannot read image {}: {}".format(path, err.strerror),
+                                 reason="unreadable image")
+    except Exception as err:
+        # Pillow signals bad data with many exception types (OSError,
+        # SyntaxError, ValueError, struct.error, ...): all mean "corrupt".
+        raise CorruptImageError("corrupt image {}: {}".format(
+            path, " ".join(str(err).split()) or type(err).__name__))
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.size == 0:
+        raise CorruptImageError("corrupt image {}: decoded shape {}".format(path, rgb.shape))
+    return rgb
+
+
+def _check_rgb(array, what):
+    array = np.asarray(array)
+    if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3:
+        raise ValueError("{} must be an HxWx3 uint8 array, got {} {}".format(
+            what, array.dtype, array.shape))
+    return array
+
+
+def write_image(path, rgb_uint8):
+    """Write an ``HxWx3`` uint8 RGB array; the format follows the extension."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in Image.registered_extensions():
+        raise UserError("cannot write image {}: unknown extension '{}'".format(path, ext))
+    image = Image.fromarray(_check_rgb(rgb_uint8, "image"))
+    options = {"quality": 95} if ext in (".jpg", ".jpeg") else {}
+    with atomic_path(path) as tmp:
+        image.save(tmp, **options)
+    return path
+
+
+def _pad_to_even(frame):
+    # yuv420p stores colour at half resolution, so x264 needs even sizes.
+    pad_h, pad_w = frame.shape[0] % 2, frame.shape[1] % 2
+    if pad_h or pad_w:
+        frame = np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
+    return frame
+
+
+def _checked_frames(frames, path):
+    """Yield the frames, all the same size; at least one."""
+    size = None
+    for index, frame in enumerate(frames):
+        frame = _check_rgb(frame, "frame {}".format(index))
+        if size is None:
+            size = frame.shape
+        elif frame.shape != size:
+            raise ValueError("{}: frame {} has shape {} but the first frame {}".format(
+                path, index, frame.shape, size))
+        yield frame
+    if size is None:
+        raise UserError("no frames to write to {}".format(path))
+
+
+def write_video(path, frames, fps=30):
+    """Write ``HxWx3`` uint8 frames to ``.mp4`` (H.264) or ``.gif`` atomically.
+
+    MP4 frames are streamed to ffmpeg one at a time; odd sizes are padded by
+    one pixel.  A GIF loops forever and shows each frame ``1/fps`` seconds.
+    """
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in VIDEO_EXTENSIONS:
+        raise UserError("cannot write video {}: extension must be one of {}".format(
+            path, ", ".join(VIDEO_EXTENSIONS)))
+    with atomic_path(path) as tmp:
+        if ext == ".mp4":
+            # macro_block_size=1: we pad to even sizes ourselves instead of
+            # letting imageio resize every frame to a multiple of 16.
+            writer = imageio_v2.get_writer(
+                tmp, format="FFMPEG", mode="I", fps=fps, codec="libx264",
+                pixelformat="yuv420p", macro_block_size=1, ffmpeg_log_level="error")
+            try:
+                for frame in _checked_frames(frames, path):
+                    writer.append_data(_pad_to_even(frame))
+            except BaseException:
+                # imageio's context manager skips close() on errors, leaving
+                # ffmpeg to write the file after we removed it: stop it now.
+                with contextlib.suppress(Exception):
+                    writer.close()
+                raise
+            writer.close()
+        else:
+            with imageio_v3.imopen(tmp, "w", plugin="pillow") as writer:
+                for frame in _checked_frames(frames, path):
+                    writer.write(frame, is_batch=False, duration=1000.0 / fps, loop=0)
+    return path
+
+
+def _open_video_check(path):
+    if not os.path.isfile(path):
+        raise UserError("video {} not found".format(path))
+
+
+def _gif_frames(path):
+    with Image.open(path) as img:
+        for frame in ImageSequence.Iterator(img):
+            yield np.array(frame.convert("RGB"), dtype=np.uint8)
+
+
+def _ffmpeg_frames(path):
+    with imageio_v2.get_reader(path, format="FFMPEG") as reader:
+        for frame in reader:
+            yield np.asarray(frame, dtype=np.uint8)[:, :, :3]
+
+
+def read_video_frames(path):
+    """Return a generator of the ``HxWx3`` uint8 RGB frames of a video or GIF."""
+    _open_video_check(path)
+    is_gif = path.lower().endswith(".gif")
+
+    def frames():
+        try:
+            yield from (_gif_frames(path) if is_gif else _ffmpeg_frames(path))
+        except (OSError, ValueError, RuntimeError) as err:
+            raise UserError("cannot read video {}: {}".format(
+                path, " ".join(str(err).split())))
+    return frames()
+
+
+def video_fps(path):
+    """Frames per second of a video or GIF."""
+    _open_video_check(path)
+    try:
+        if path.lower().endswith(".gif"):
+            with Image.open(path) as img:
+                duration_ms = img.info.get("duration") or 100
+            return 1000.0 / duration_ms
+        with imageio_v2.get_reader(path, format="FFMPEG") as reader:
+            return float(reader.get_meta_data()["fps"])
+    except (OSError, ValueError, RuntimeError, KeyError) as err:
+        raise UserError("cannot read video {}: {}".format(
+            path, " ".join(str(err).split())))
