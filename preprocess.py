@@ -58,14 +58,13 @@ from utils.atomic_files import atomic_path, ensure_writable_dir  # noqa: E402
 from utils.boundary_heatmaps import draw_boundary_heatmaps, heatmaps_to_image  # noqa: E402
 from utils.face_crop import crop_face  # noqa: E402
 from utils.image_io import read_rgb  # noqa: E402
-from utils.landmark_files import parse_wflw_line, read_celebv_annotations, read_lines  # noqa: E402
+from utils.landmark_files import WFLW_ANNOTATION, find_wflw_root, parse_wflw_line, \
+    read_celebv_annotations, read_lines  # noqa: E402
 from utils.monitoring import progress  # noqa: E402
 from utils.npz_stream import NpzStreamWriter  # noqa: E402
 from utils.user_errors import CorruptSampleError, UserError, run_main  # noqa: E402
 
 IMAGE_SIZE = 256
-WFLW_ANNOTATION = os.path.join("WFLW_annotations", "list_98pt_rect_attr_train_test",
-                               "list_98pt_rect_attr_{mode}.txt")
 # Landmarks further than this (in image sizes) outside the image mean a broken line.
 MAX_OUTSIDE = 0.5
 
@@ -271,15 +270,6 @@ def preprocess_celebv(args):
 
 # --- WFLW ---------------------------------------------------------------------
 
-def wflw_root(src_dir, mode):
-    for root in (src_dir, os.path.join(src_dir, "WFLW")):
-        if os.path.isfile(os.path.join(root, WFLW_ANNOTATION.format(mode=mode))):
-            return root
-    raise UserError("WFLW annotation file {} not found (--src-dir should hold WFLW_images/ "
-                    "and WFLW_annotations/)".format(os.path.join(src_dir,
-                                                                 WFLW_ANNOTATION.format(mode=mode))))
-
-
 def process_wflw_sample(numbered_line, image_dir, annotation_path, margin, options):
     number, line = numbered_line
     where = "{}:{}".format(annotation_path, number + 1)
@@ -296,7 +286,7 @@ def process_wflw_sample(numbered_line, image_dir, annotation_path, margin, optio
 
 
 def preprocess_wflw(args):
-    root = wflw_root(args.src_dir, args.mode)
+    root = find_wflw_root(args.src_dir, args.mode)
     out_dir = ensure_writable_dir(args.out_dir)
     mode = args.mode
     annotation_path = os.path.join(root, WFLW_ANNOTATION.format(mode=mode))

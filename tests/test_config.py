@@ -132,7 +132,9 @@ def test_arguments_accept_config_alias():
         ("a.yaml", "cpu", 1, True, "run")
     args = parser.parse_args(["--conf", "b.yaml"])
     assert (args.conf, args.context, args.device_id, args.resume) == \
-        ("b.yaml", "cudnn", 0, False)
+        ("b.yaml", "cudnn", 0, None)
+    args = parser.parse_args(["--resume", "tmp.monitor/encoder/run1"])
+    assert args.resume == "tmp.monitor/encoder/run1"
 
 
 def test_training_info_round_trip(tmp_path):

@@ -161,8 +161,9 @@ def add_config_arguments(parser):
         help="cpu, cuda or cudnn (falls back to cpu when CUDA is not installed)")
     parser.add_argument("--device-id", type=int, default=0, help="GPU index")
     parser.add_argument(
-        "--resume", action="store_true",
-        help="continue from the latest checkpoint of the run")
+        "--resume", nargs="?", const=True, default=None, metavar="RUN_DIR",
+        help="continue from the latest checkpoint: of RUN_DIR (a folder under "
+             "tmp.monitor holding training_info.yaml), or of the run named by the config")
     return parser
 
 

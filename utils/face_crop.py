@@ -122,3 +122,45 @@ def flip_face(image=None, landmarks=None, heatmaps=None):
         flipped_points = flip_landmarks(landmarks, np.asarray(image).shape[1])
     flipped_maps = None if heatmaps is None else flip_heatmaps(heatmaps)
     return flipped_image, flipped_points, flipped_maps
+
+
+def random_similarity(rng, size, max_shift, max_scale, max_rotate):
+    """A random 2x3 similarity about the image centre, for augmentation.
+
+    ``max_shift`` is in pixels, ``max_scale`` a relative zoom (0.03 = +-3 %),
+    ``max_rotate`` in degrees; each is drawn uniformly in +-max.
+    """
+    centre = (size - 1) / 2.0
+    angle = rng.uniform(-max_rotate, max_rotate)
+    scale = 1.0 + rng.uniform(-max_scale, max_scale)
+    matrix = cv2.getRotationMatrix2D((centre, centre), angle, scale)
+    matrix[:, 2] += rng.uniform(-max_shift, max_shift, size=2)
+    return matrix
+
+
+def warp_image(image, matrix, size, border="constant", border_value=127):
+    """Apply a 2x3 matrix to an (H, W[, C]) image, output ``size`` x ``size``.
+
+    The authors' augmentation filled the border with grey 127.
+    """
+    return cv2.warpAffine(np.ascontiguousarray(image), matrix, (size, size),
+                          flags=cv2.INTER_LINEAR, borderMode=BORDER_MODES[border],
+                          borderValue=(border_value,) * 3)
+
+
+def warp_heatmaps(heatmaps, matrix):
+    """Apply a 2x3 matrix (in the heatmaps' pixel frame) to (C, H, W) maps."""
+    maps = np.asarray(heatmaps)
+    height, width = maps.shape[1:]
+    warped = cv2.warpAffine(np.ascontiguousarray(maps.transpose(1, 2, 0)), matrix,
+                            (width, height), flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return warped.reshape(height, width, -1).transpose(2, 0, 1)
+
+
+def scale_affine(matrix, factor):
+    """The same transform in a frame scaled by ``factor`` (pixel-centre convention)."""
+    # x_small = factor * (x + 0.5) - 0.5 maps the big frame to the small one.
+    to_small = np.array([[factor, 0, 0.5 * factor - 0.5], [0, factor, 0.5 * factor - 0.5], [0, 0, 1]])
+    full = np.vstack([matrix, [0, 0, 1]])
+    return (to_small @ full @ np.linalg.inv(to_small))[:2]

@@ -25,6 +25,7 @@ A malformed line raises :class:`CorruptSampleError` with reason
 ``"bad annotation line"``; callers skip and count it.
 """
 import collections
+import os
 
 import numpy as np
 
@@ -32,6 +33,9 @@ from .face_layout import NUM_LANDMARKS
 from .user_errors import CorruptSampleError, UserError
 
 BAD_LINE = "bad annotation line"
+WFLW_ANNOTATION = os.path.join("WFLW_annotations", "list_98pt_rect_attr_train_test",
+                               "list_98pt_rect_attr_{mode}.txt")
+CELEBV_LISTS = {"all": "all_98pt.txt", "train": "train_98pt.txt", "test": "test_98pt.txt"}
 WFLW_ATTRIBUTES = ("pose", "expression", "illumination", "make-up", "occlusion", "blur")
 
 WflwFace = collections.namedtuple("WflwFace", "landmarks box attributes image_path")
@@ -104,3 +108,32 @@ def format_celebv_line(image_name, landmarks):
     """One ``all_98pt.txt`` line (without the newline)."""
     coords = " ".join("{:.3f}".format(v) for v in np.asarray(landmarks, dtype=np.float64).ravel())
     return "{} {}".format(coords, image_name)
+
+
+def find_wflw_root(src_dir, mode):
+    """The WFLW folder (holding WFLW_images/ and WFLW_annotations/): src_dir or src_dir/WFLW."""
+    for root in (src_dir, os.path.join(src_dir, "WFLW")):
+        if os.path.isfile(os.path.join(root, WFLW_ANNOTATION.format(mode=mode))):
+            return root
+    raise UserError("WFLW annotation file {} not found (the folder should hold WFLW_images/ "
+                    "and WFLW_annotations/)".format(
+                        os.path.join(src_dir, WFLW_ANNOTATION.format(mode=mode))))
+
+
+def celebv_list_path(person_dir, mode):
+    """The landmark list of a CelebV person for ``mode`` (all, train or test)."""
+    if mode not in CELEBV_LISTS:
+        raise UserError("unknown CelebV mode '{}'; valid: {}".format(mode, ", ".join(CELEBV_LISTS)))
+    path = os.path.join(person_dir, CELEBV_LISTS[mode])
+    if not os.path.isfile(path):
+        hint = " (run split_celebv.sh first)" if mode != "all" else ""
+        raise UserError("{} not found{}".format(path, hint))
+    return path
+
+
+def list_celebv_persons(celebv_dir):
+    """Person folders of a CelebV tree that have an all_98pt.txt."""
+    if not os.path.isdir(celebv_dir):
+        return []
+    return sorted(name for name in os.listdir(celebv_dir)
+                  if os.path.isfile(os.path.join(celebv_dir, name, "all_98pt.txt")))

@@ -1,0 +1,76 @@
+# Copyright 2026 The facial-animation NNabla examples authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Defaults of reenactgan/train_encoder.py (the boundary encoder on WFLW).
+
+The values are the public port's (section B.3 of the spec) unless a comment
+says otherwise.  Override any of them with ``--conf my.yaml``.
+"""
+import time
+
+config = {
+    "experiment_name": time.strftime("%Y%m%d%H%M"),
+    "logdir": "tmp.monitor",
+    "seed": 42,
+    "dataset_mode": "encoder",
+    "model_name": "model",
+    "path": {
+        # preprocess.py --dataset WFLW output (npz caches), or a raw WFLW folder
+        # (WFLW_images/ + WFLW_annotations/) cropped on the fly.
+        "data_dir": "datasets/WFLW_heatmaps",
+    },
+    "model": {
+        "planes": 64,
+        "output_nc": 15,
+        "num_stacks": 2,
+        "hourglass_depth": 4,
+    },
+    # Fine-tuning happens only when a parameter file is named (the port
+    # fine-tuned by default from a file that had to be in the working folder).
+    "finetune": {
+        "param_path": None,
+    },
+    "loss_name": "mse",  # or "bce"
+    "train": {
+        "epochs": 500,
+        "batch_size": 32,
+        "lr": 1e-3,
+        "weight_decay": 1e-5,
+        # Shift / scale / rotation / flip, applied to the image and the
+        # landmarks (heatmaps are redrawn, so flips swap left and right).
+        "augmentation": False,
+        "shift": 10.0 / 256,
+        "scale": 0.03,
+        "rotate": 5.0,
+        "flip": True,
+        "loader_threads": 2,
+    },
+    "test": {
+        "batch_size": 32,
+    },
+    "monitor": {
+        "interval": 10,           # iterations averaged per line of a series file
+        "save_interval": 10,      # epochs between model/model_epoch-<e>.h5 files
+        "checkpoint_interval": 500,  # iterations between resumable checkpoints
+        "keep_last": 3,
+        "num_images": 4,          # result images per epoch
+    },
+    "preprocess": {
+        "resize_size": [64, 64],
+        "line_thickness": 3,
+        "gaussian_kernel": [5, 5],
+        "gaussian_sigma": 3.0,
+        "port_compatible_boundaries": False,
+        "crop_margin": 0.1,
+    },
+}

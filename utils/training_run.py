@@ -1,0 +1,167 @@
+# Copyright 2026 The facial-animation NNabla examples authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""What every training script does around its update step.
+
+A :class:`TrainingRun` owns a run folder (``tmp.monitor/<module>/...``): it
+writes ``training_info.yaml`` (the merged config, read back by the test
+scripts), the monitor series and images, periodic checkpoints with solver and
+data-order state, and it restores all of that for ``--resume``.  Losses are
+checked before each update, so a NaN/inf stops the run while the last saved
+checkpoint is still good.
+
+Under MPI (several GPUs) only rank 0 writes files; every rank restores.
+"""
+import os
+
+from .batching import BatchIterator
+from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint, \
+    save_parameters_atomic
+from .config import TRAINING_INFO_NAME, load_config, load_yaml, merge_config, read_training_info, \
+    save_training_info
+from .context import rank_and_size
+from .monitoring import TrainingMonitor, check_finite
+from .user_errors import UserError
+
+
+def config_for_run(defaults, args):
+    """The run's config and, with ``--resume RUN_DIR``, that folder.
+
+    ``--resume RUN_DIR`` takes the config from ``RUN_DIR/training_info.yaml``
+    (a ``--conf`` file may still override values, e.g. more epochs);
+    otherwise the defaults are merged with ``--conf`` and named with ``--info``.
+    """
+    if isinstance(args.resume, str):
+        info_path = os.path.join(args.resume, TRAINING_INFO_NAME)
+        if not os.path.isdir(args.resume):
+            raise UserError("run folder {} to resume not found".format(args.resume))
+        config = merge_config(defaults, read_training_info(info_path), source=info_path)
+        if args.conf:
+            config = merge_config(config, load_yaml(args.conf), source=args.conf)
+        return config, args.resume
+    return load_config(defaults, args.conf, args.info), None
+
+
+class TrainingRun:
+    """Monitors, checkpoints and resume for one run folder.
+
+    Args:
+        run_dir: the run folder.
+        config: the merged config (saved as ``training_info.yaml``).
+        series_names: loss series logged with :meth:`log`.
+        monitor_interval: iterations averaged per line of a series file.
+        keep_last: checkpoints kept (older ones are pruned, never the newest).
+        comm: the data-parallel communicator or None.
+    """
+
+    def __init__(self, run_dir, config, series_names, monitor_interval, keep_last=3, comm=None):
+        self.run_dir = run_dir
+        self.config = config
+        self.series_names = list(series_names)
+        self.monitor_interval = max(1, int(monitor_interval))
+        self.keep_last = max(1, int(keep_last))
+        self.rank, self.size = rank_and_size(comm)
+        self.is_main = self.rank == 0
+        self.monitor = None
+        self.networks = {}
+        self.solvers = {}
+        self.loaders = {}
+        self.rngs = {}
+        self.last_checkpoint = None
+
+    def start(self, networks, solvers, loaders=None, rngs=None, resume=False):
+        """Register what a checkpoint holds; restore it when resuming.
+
+        Returns ``(iteration, extra_state)``: 0 and {} for a fresh run.
+        """
+        self.networks = dict(networks)
+        self.solvers = dict(solvers)
+        self.loaders = dict(loaders or {})
+        self.rngs = dict(rngs or {})
+        if resume:
+            path = latest_checkpoint(self.run_dir)
+            if path is None:
+                raise UserError("no checkpoint to resume in {}".format(self.run_dir))
+            state = load_checkpoint(path, self.networks, self.solvers, self.rngs)
+            extra = state.get("extra") or {}
+            for name, loader_state in (extra.get("loaders") or {}).items():
+                if name in self.loaders:
+                    self.loaders[name].restore(loader_state)
+            iteration = int(state["iteration"])
+            self._open_monitor(resume_iteration=iteration)
+            self.last_checkpoint = path
+            if self.is_main:
+                print("resumed {} at iteration {}".format(self.run_dir, iteration))
+            return iteration, extra.get("user") or {}
+        if self.is_main:
+            save_training_info(self.config, self.run_dir)
+        self._open_monitor(resume_iteration=None)
+        # A checkpoint of the initial state, so that even an early NaN leaves
+        # something to resume from.
+        self.checkpoint(0, 0)
+        return 0, {}
+
+    def _open_monitor(self, resume_iteration):
+        if self.is_main:
+            self.monitor = TrainingMonitor(self.run_dir, self.series_names, self.monitor_interval,
+                                           verbose=False, resume_iteration=resume_iteration)
+
+    def check(self, iteration, losses):
+        """Stop with a clear message if a loss is NaN/inf (call before updating)."""
+        check_finite(iteration, losses, self.last_checkpoint)
+
+    def log(self, iteration, losses):
+        """Record losses ``{series: value}`` for ``iteration``."""
+        if self.monitor is not None:
+            self.monitor.add(iteration, {k: v for k, v in losses.items()
+                                         if k in self.monitor.series})
+
+    def images(self, name, iteration, array):
+        if self.monitor is not None:
+            return self.monitor.images(name, iteration, array)
+        return None
+
+    def checkpoint(self, iteration, epoch, user_state=None):
+        """Save parameters, solver states, data order and RNGs after ``iteration`` steps."""
+        extra = {"loaders": {name: loader.state() for name, loader in self.loaders.items()},
+                 "user": user_state or {}}
+        if self.is_main:
+            self.last_checkpoint = save_checkpoint(
+                self.run_dir, iteration, self.networks, self.solvers, epoch=epoch,
+                extra_state=extra, rngs=self.rngs, keep_last=self.keep_last)
+        return self.last_checkpoint
+
+    def save_parameters(self, filename, scope):
+        """Write a network's ``.h5`` (names relative to ``scope``) into the run folder."""
+        if self.is_main:
+            return save_parameters_atomic(os.path.join(self.run_dir, filename), scope)
+        return None
+
+
+def make_loader(source, batch_size, seed, train=True, comm=None, threads=2):
+    """A :class:`BatchIterator` for training (shuffled, sharded) or evaluation."""
+    rank, size = rank_and_size(comm) if train else (0, 1)
+    return BatchIterator(source, batch_size, shuffle=train, seed=seed, drop_last=train,
+                         augment=train, rank=rank, size=size, threads=threads)
+
+
+def seed_everything(seed):
+    """Seed numpy's and Python's global generators and nnabla's (parameters, functions)."""
+    import random
+
+    import nnabla.random
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    nnabla.random.seed(seed)
