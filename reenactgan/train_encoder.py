@@ -128,6 +128,8 @@ def main(argv=None):
             list(heatmap_size), list(preds[-1].shape[2:])))
     stack_losses = heatmap_loss(preds, t, config["loss_name"])
     loss = sum(stack_losses[1:], stack_losses[0])
+    for variable in preds + stack_losses:  # read after backward(clear_buffer=True)
+        variable.persistent = True
 
     vx = nn.Variable((config["test"]["batch_size"], 3, 256, 256))
     vt = nn.Variable((config["test"]["batch_size"], model_cfg["output_nc"]) + heatmap_size)

@@ -1,0 +1,150 @@
+# Copyright 2026 The facial-animation NNabla examples authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Find a training run's config and parameter files, and rebuild its networks.
+
+Test scripts take a ``training_info.yaml`` and optionally ``--param-file``;
+without it, the newest matching ``.h5`` of the run folder is used (the best
+model for the encoder when there is one).
+"""
+import glob
+import os
+
+import nnabla as nn
+
+from reenactgan.models import stacked_hourglass_net
+from utils.checkpoint import load_parameters_checked
+from utils.config import read_training_info
+from utils.user_errors import UserError
+
+
+def load_run_config(path):
+    """A run's config from its training_info.yaml (or the folder holding it)."""
+    if os.path.isdir(path):
+        path = os.path.join(path, "training_info.yaml")
+    config = read_training_info(path)
+    config["_run_dir"] = os.path.dirname(os.path.abspath(path))
+    return config
+
+
+def newest_file(folder, pattern, what):
+    matches = [p for p in glob.glob(os.path.join(folder, pattern)) if os.path.isfile(p)]
+    if not matches:
+        raise UserError("no {} ({}) in {}; pass the file with --{}-param-file".format(
+            what, pattern, folder, what.split()[0]))
+    return max(matches, key=os.path.getmtime)
+
+
+def encoder_param_file(config, param_file=None):
+    if param_file:
+        return param_file
+    model_dir = os.path.join(config["_run_dir"], "model")
+    best = os.path.join(model_dir, "best_model.h5")
+    if os.path.isfile(best):
+        return best
+    return newest_file(model_dir, "model_epoch-*.h5", "encoder parameters")
+
+
+def transformer_param_file(config, param_file=None):
+    return param_file or newest_file(config["_run_dir"], "netG_transformer_A2B_*.h5",
+                                     "transformer parameters")
+
+
+def decoder_param_file(config, param_file=None):
+    return param_file or newest_file(config["_run_dir"], "netG_decoder_*.h5",
+                                     "decoder parameters")
+
+
+def build_encoder(images, config, batch_stat=False, fix_parameters=True):
+    """The encoder of a run, on ``images`` (N, 3, 256, 256); returns the boundary (last stack)."""
+    model = config["model"]
+    with nn.parameter_scope(config.get("model_name", "model")):
+        outputs = stacked_hourglass_net(images, planes=model["planes"], output_nc=model["output_nc"],
+                                        num_stacks=model["num_stacks"],
+                                        hourglass_depth=model.get("hourglass_depth", 4),
+                                        test=True, batch_stat=batch_stat,
+                                        fix_parameters=fix_parameters)
+    return outputs[-1]
+
+
+def load_encoder(encoder_config_path, param_file=None):
+    """Read an encoder run's config, load its parameters (after build_encoder)."""
+    config = load_run_config(encoder_config_path)
+    return config, encoder_param_file(config, param_file)
+
+
+def load_into_scope(path, scope):
+    """Load a parameter file into a built network's scope, strictly checked."""
+    load_parameters_checked(path, scope, strict=True)
+
+
+class EncoderBoundaries:
+    """A trained encoder as a function: images (N, 3, 256, 256) in [-1, 1] -> (N, 15, 64, 64).
+
+    Built from the ``encoder`` section of a transformer/decoder config
+    (``config``: the encoder run's training_info.yaml, ``param_path``,
+    ``batch_stat``) or from explicit arguments.
+    """
+
+    def __init__(self, encoder_config_path, param_path=None, batch_size=1, batch_stat=False):
+        if not encoder_config_path:
+            raise UserError("boundary_source 'encoder' needs encoder.config (the encoder run's "
+                            "training_info.yaml)")
+        config, param_file = load_encoder(encoder_config_path, param_path)
+        self.images = nn.Variable((batch_size, 3, 256, 256))
+        self.output = build_encoder(self.images, config, batch_stat=batch_stat)
+        load_into_scope(param_file, config.get("model_name", "model"))
+        self.param_file = param_file
+
+    @classmethod
+    def from_section(cls, section, batch_size):
+        return cls(section.get("config"), section.get("param_path"), batch_size,
+                   section.get("batch_stat", False))
+
+    def __call__(self, images):
+        self.images.d = images
+        self.output.forward(clear_buffer=True)
+        return self.output.d.copy()
+
+
+def check_boundary_source(config):
+    if config["boundary_source"] not in ("drawn", "encoder"):
+        raise UserError("boundary_source must be 'drawn' or 'encoder', got '{}'".format(
+            config["boundary_source"]))
+    return config["boundary_source"]
+
+
+# --- shared by the test scripts ------------------------------------------------
+
+def add_test_arguments(parser, what):
+    parser.add_argument("config", help="the run's training_info.yaml (or its folder)")
+    parser.add_argument("--param-file", default=None,
+                        help="{} parameters (default: the newest of the run)".format(what))
+    parser.add_argument("-n", "--num-test", type=int, default=None,
+                        help="number of test samples (default: all)")
+    parser.add_argument("--batch-stat", action="store_true",
+                        help="batch statistics in batch norm, as the authors ran their models")
+    parser.add_argument("--context", default="cudnn")
+    parser.add_argument("--device-id", type=int, default=0)
+    return parser
+
+
+def count_to_run(requested, available, what):
+    if requested is None:
+        return available
+    if requested < 1:
+        raise UserError("-n/--num-test must be at least 1")
+    if requested > available:
+        raise UserError("-n {} asked, but {} has only {} test frames".format(
+            requested, what, available))
+    return requested

@@ -1,0 +1,85 @@
+# Copyright 2026 The facial-animation NNabla examples authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Run a trained decoder on the target person's test frames.
+
+    python reenactgan/test_decoder.py tmp.monitor/decoder/<trg>/<exp>/training_info.yaml \
+        [--param-file netG_decoder_<e>.h5] [-n 10] [--batch-stat] [--dropout] [--context cpu]
+
+Writes exactly ``n`` pictures (all test frames without ``-n``) to
+``<test.logdir>/decoder/<trg>/<exp>/result/<i:06d>.png``, each
+boundary | generated face | real face at 256x256.  ``--batch-stat`` and
+``--dropout`` reproduce the authors' test-time behaviour.
+"""
+import argparse
+import os
+import sys
+
+import nnabla as nn
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from reenactgan.data import CelebVSource, denormalize_image  # noqa: E402
+from reenactgan.models import netG_decoder  # noqa: E402
+from reenactgan.run_files import EncoderBoundaries, add_test_arguments, \
+    check_boundary_source, count_to_run, decoder_param_file, load_into_scope, \
+    load_run_config  # noqa: E402
+from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
+from utils.context import setup_context  # noqa: E402
+from utils.image_io import write_image  # noqa: E402
+from utils.monitoring import progress, tile_images  # noqa: E402
+from utils.user_errors import run_main  # noqa: E402
+
+
+def to_uint8(image_chw):
+    return np.rint(denormalize_image(image_chw).transpose(1, 2, 0) * 255).astype(np.uint8)
+
+
+def main(argv=None):
+    parser = add_test_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]),
+                                "decoder")
+    parser.add_argument("--dropout", action="store_true", help="keep dropout on (the authors)")
+    args = parser.parse_args(argv)
+    config = load_run_config(args.config)
+    setup_context(args.context, args.device_id)
+    trg = config["trg_celeb_name"]
+    encoder = None
+    if check_boundary_source(config) == "encoder":
+        encoder = EncoderBoundaries.from_section(config["encoder"], 1)
+    source = CelebVSource(config["train_dir"], trg, "test", config["preprocess"],
+                          ("image",) if encoder else ("image", "heatmap"))
+    count = count_to_run(args.num_test, len(source), trg)
+
+    boundary = nn.Variable((1, 15) + tuple(config["preprocess"]["resize_size"]))
+    with nn.parameter_scope("netG_decoder"):
+        fake = netG_decoder(boundary, ngf=config["model"]["ngf"], test=True,
+                            batch_stat=args.batch_stat or None, dropout=args.dropout)
+    param_file = decoder_param_file(config, args.param_file)
+    load_into_scope(param_file, "netG_decoder")
+
+    out_dir = os.path.join(config["test"]["logdir"], "decoder", trg, config["experiment_name"],
+                           "result")
+    for i in progress(range(count), total=count, desc="decoder"):
+        sample = source.get(i)
+        image = sample[0][None]
+        boundary.d = encoder(image) if encoder is not None else sample[1][None]
+        fake.forward(clear_buffer=True)
+        strip = tile_images([heatmaps_to_image(boundary.d[0], (256, 256)), to_uint8(fake.d[0]),
+                             to_uint8(image[0])])
+        write_image(os.path.join(out_dir, "{:06d}.png".format(i)), strip)
+    print("{} results of {} written to {}".format(count, param_file, out_dir))
+
+
+if __name__ == "__main__":
+    run_main(main)

@@ -1,0 +1,84 @@
+# Copyright 2026 The facial-animation NNabla examples authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Run a trained transformer on the source person's test frames.
+
+    python reenactgan/test_transformer.py tmp.monitor/transformer/<src>2<trg>/<exp>/training_info.yaml \
+        [--param-file netG_transformer_A2B_<e>.h5] [-n 10] [--batch-stat] [--context cpu]
+
+Writes exactly ``n`` pictures (all test frames without ``-n``) to
+``<test.logdir>/transformer/<src>2<trg>/<exp>/result/<i:06d>.png``, each
+real_A | fake_B | real_B at 64x64: the source boundary, its translation,
+and the target's test boundary of the same index (for reference).
+"""
+import argparse
+import os
+import sys
+
+import nnabla as nn
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from reenactgan.data import CelebVSource  # noqa: E402
+from reenactgan.models import netG_transformer  # noqa: E402
+from reenactgan.run_files import EncoderBoundaries, add_test_arguments, \
+    check_boundary_source, count_to_run, load_into_scope, load_run_config, \
+    transformer_param_file  # noqa: E402
+from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
+from utils.context import setup_context  # noqa: E402
+from utils.image_io import write_image  # noqa: E402
+from utils.monitoring import progress, tile_images  # noqa: E402
+from utils.user_errors import run_main  # noqa: E402
+
+
+def main(argv=None):
+    args = add_test_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]),
+                              "transformer").parse_args(argv)
+    config = load_run_config(args.config)
+    setup_context(args.context, args.device_id)
+    src, trg = config["src_celeb_name"], config["trg_celeb_name"]
+    encoder = None
+    outputs = ("heatmap",)
+    if check_boundary_source(config) == "encoder":
+        encoder = EncoderBoundaries.from_section(config["encoder"], 1)
+        outputs = ("image",)
+    source = CelebVSource(config["train_dir"], src, "test", config["preprocess"], outputs)
+    target = CelebVSource(config["train_dir"], trg, "test", config["preprocess"], outputs)
+    count = count_to_run(args.num_test, len(source), src)
+
+    real_A = nn.Variable((1, 15) + tuple(config["preprocess"]["resize_size"]))
+    with nn.parameter_scope("netG_transformer"), nn.parameter_scope("netG_A2B"):
+        fake_B = netG_transformer(real_A, ngf=config["model"]["ngf"],
+                                  n_blocks=config["model"]["n_blocks"], test=True,
+                                  batch_stat=args.batch_stat or None)
+    param_file = transformer_param_file(config, args.param_file)
+    load_into_scope(param_file, "netG_transformer/netG_A2B")
+
+    def boundary(data_source, index):
+        sample = data_source.get(index)[0][None]
+        return encoder(sample) if encoder is not None else sample
+
+    out_dir = os.path.join(config["test"]["logdir"], "transformer", "{}2{}".format(src, trg),
+                           config["experiment_name"], "result")
+    for i in progress(range(count), total=count, desc="transformer"):
+        real_A.d = boundary(source, i)
+        fake_B.forward(clear_buffer=True)
+        real_B = boundary(target, i % len(target))
+        strip = tile_images([heatmaps_to_image(real_A.d[0]), heatmaps_to_image(fake_B.d[0]),
+                             heatmaps_to_image(real_B[0])])
+        write_image(os.path.join(out_dir, "{:06d}.png".format(i)), strip)
+    print("{} results of {} written to {}".format(count, param_file, out_dir))
+
+
+if __name__ == "__main__":
+    run_main(main)

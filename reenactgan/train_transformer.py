@@ -1,0 +1,304 @@
+# Copyright 2026 The facial-animation NNabla examples authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Train the boundary transformer: source persons' boundaries -> the target's.
+
+    python reenactgan/train_transformer.py --conf my.yaml [--info name] [--context cpu]
+    python reenactgan/train_transformer.py --resume tmp.monitor/transformer/<src>2<trg>/<experiment>
+
+A CycleGAN on 15x64x64 boundary heatmaps (A = source, B = target):
+LSGAN + ``cycle_loss.lambda`` x L1 cycle + ``shape_loss.lambda`` x L1 between
+the first ``pca_dim`` whitened PCA coefficients of the Align network's
+landmarks of each input and its translation (the pose and position must
+survive the change of identity).  netG_A2B is the network the reenactment
+uses.  With ``extra_src_celeb_names`` it becomes the authors' many-to-one
+model: one shared A2B generator and, per source person, a B2A generator and a
+discriminator.
+
+Each iteration updates the generators, then the discriminators on the same
+(detached) fakes, as CycleGAN does.
+
+Writes ``tmp.monitor/transformer/<src>2<trg>/<experiment>/``: training_info.yaml,
+the loss series, result images (real_A | fake_B | real_B | recon_A | fake_A |
+recon_B), ``netG_transformer_A2B_<e>.h5`` (and B2A, netD_A, netD_B) every
+``save_interval`` epochs and at the end, and resumable checkpoints.
+"""
+import argparse
+import os
+import sys
+
+import nnabla as nn
+import nnabla.solvers as S
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from config.config_transformer import config as DEFAULTS  # noqa: E402
+from reenactgan.data import Augmentation, CelebVSource  # noqa: E402
+from reenactgan.losses import l1_loss, lsgan_loss, sobel_edges  # noqa: E402
+from reenactgan.models import align_resnet, netD_transformer, netG_transformer, \
+    pca_projection  # noqa: E402
+from reenactgan.run_files import EncoderBoundaries, check_boundary_source, \
+    load_into_scope  # noqa: E402
+from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
+from utils.config import add_config_arguments  # noqa: E402
+from utils.context import data_parallel_communicator, setup_context  # noqa: E402
+from utils.monitoring import progress, tile_images  # noqa: E402
+from utils.training_run import TrainingRun, config_for_run, make_loader, \
+    seed_everything  # noqa: E402
+from utils.user_errors import UserError, run_main  # noqa: E402
+
+G_SCOPE = "netG_transformer"
+D_SCOPE = "netD_transformer"
+SERIES = ["loss_netG", "loss_gan_A", "loss_gan_B", "loss_cycle_A", "loss_cycle_B",
+          "loss_shape_A", "loss_shape_B", "loss_netD", "loss_netD_A", "loss_netD_B"]
+
+
+def numbered(name, index):
+    """Scope names: the port's for the first source, a suffix for the others."""
+    return name if index == 0 else "{}_{}".format(name, index)
+
+
+def generator(x, name, model):
+    with nn.parameter_scope(G_SCOPE), nn.parameter_scope(name):
+        return netG_transformer(x, ngf=model["ngf"], n_blocks=model["n_blocks"], test=False)
+
+
+def discriminator(x, name, model, edge_filter):
+    if edge_filter:
+        x = sobel_edges(x)
+    with nn.parameter_scope(D_SCOPE), nn.parameter_scope(name):
+        return netD_transformer(x, ndf=model["ndf"])
+
+
+def lambda_of(section):
+    """A loss weight, 0 when the section is null or its lambda is not positive."""
+    return float(section["lambda"]) if section and section.get("lambda", 0) > 0 else 0.0
+
+
+class ShapeCode:
+    """First ``pca_dim`` whitened PCA coefficients of Align's landmarks (fixed networks)."""
+
+    def __init__(self, shape_cfg):
+        missing = [p for p in (shape_cfg["align_param_path"], shape_cfg["PCA_param_path"])
+                   if not p or not os.path.isfile(p)]
+        if missing:
+            raise UserError(
+                "the shape loss needs {}: convert the authors' files with "
+                "`python reenactgan/convert_weights.py align Align_40000.pth -o Align_40000.h5` "
+                "and `python reenactgan/convert_weights.py pca pca_init/ -o PCA_weights.h5`, "
+                "set train.shape_loss.align_param_path / PCA_param_path, or turn the loss "
+                "off with `train: {{shape_loss: {{lambda: 0}}}}`".format(" and ".join(missing)))
+        self.cfg = shape_cfg
+        self.loaded = False
+
+    def __call__(self, heatmaps):
+        with nn.parameter_scope("Align"):
+            landmarks = align_resnet(heatmaps, batch_stat=self.cfg["align_batch_stat"],
+                                     fix_parameters=True)
+        with nn.parameter_scope("PCA"):
+            code = pca_projection(landmarks)
+        if not self.loaded:
+            load_into_scope(self.cfg["align_param_path"], "Align")
+            load_into_scope(self.cfg["PCA_param_path"], "PCA")
+            self.loaded = True
+        return code[:, :self.cfg["pca_dim"]]
+
+
+class BoundaryFeeder:
+    """Fills a boundary variable from a batch: drawn heatmaps, or the encoder's output."""
+
+    def __init__(self, config, batch_size):
+        self.encoder = None
+        if check_boundary_source(config) == "encoder":
+            self.encoder = EncoderBoundaries.from_section(config["encoder"], batch_size)
+
+    @property
+    def outputs(self):
+        return ("image",) if self.encoder is not None else ("heatmap",)
+
+    def fill(self, variable, batch):
+        variable.d = batch[0] if self.encoder is None else self.encoder(batch[0])
+
+
+def check_config(config):
+    if config["norm_type"] != "batch_norm":
+        raise UserError("norm_type: only 'batch_norm' is supported (the authors' setting), "
+                        "got '{}'".format(config["norm_type"]))
+    persons = [config["src_celeb_name"]] + list(config["extra_src_celeb_names"])
+    if config["trg_celeb_name"] in persons or len(set(persons)) != len(persons):
+        raise UserError("source persons {} and target '{}' must all differ".format(
+            persons, config["trg_celeb_name"]))
+    return persons
+
+
+def panels(*heatmaps):
+    return tile_images([heatmaps_to_image(h) for h in heatmaps])
+
+
+def main(argv=None):
+    parser = add_config_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]))
+    args = parser.parse_args(argv)
+    config, resume_dir = config_for_run(DEFAULTS, args)
+    sources_names = check_config(config)
+    seed_everything(config["seed"])
+    ctx = setup_context(args.context, args.device_id)
+    comm = data_parallel_communicator(ctx)
+    train_cfg, model = config["train"], config["model"]
+    batch_size = train_cfg["batch_size"]
+    target_name = config["trg_celeb_name"]
+    run_dir = resume_dir or os.path.join(config["logdir"], "transformer", "{}2{}".format(
+        config["src_celeb_name"], target_name), config["experiment_name"])
+
+    feeder = BoundaryFeeder(config, batch_size)
+    augmentation = Augmentation.from_config(train_cfg)
+
+    def loader_for(person, offset):
+        source = CelebVSource(config["train_dir"], person, config["mode"], config["preprocess"],
+                              outputs=feeder.outputs, ref_dir=config["ref_dir"] or None,
+                              augmentation=augmentation)
+        return make_loader(source, batch_size, config["seed"] + offset, train=True, comm=comm,
+                           threads=train_cfg["loader_threads"])
+
+    loaders_A = [loader_for(p, i) for i, p in enumerate(sources_names)]
+    loader_B = loader_for(target_name, len(sources_names))
+
+    # --- graph -----------------------------------------------------------------
+    shape = (batch_size, 15) + tuple(config["preprocess"]["resize_size"])
+    edge = config["edge_filter"]
+    lambda_cycle = lambda_of(train_cfg["cycle_loss"])
+    lambda_shape = lambda_of(train_cfg["shape_loss"])
+    shape_code = ShapeCode(train_cfg["shape_loss"]) if lambda_shape > 0 else None
+    real_B = nn.Variable(shape)
+    real_As, fakes_B, fakes_A = [], [], []
+    terms = {name: [] for name in ("gan_A", "gan_B", "cycle_A", "cycle_B", "shape_A", "shape_B",
+                                   "netD_A", "netD_B")}
+    visuals = None
+    for i in range(len(sources_names)):
+        real_A = nn.Variable(shape)
+        fake_B = generator(real_A, "netG_A2B", model)
+        fake_A = generator(real_B, numbered("netG_B2A", i), model)
+        recon_A = generator(fake_B, numbered("netG_B2A", i), model)
+        recon_B = generator(fake_A, "netG_A2B", model)
+        d_A, d_B = numbered("netD_A", i), "netD_B"
+        terms["gan_B"].append(lsgan_loss(discriminator(fake_B, d_B, model, edge), True))
+        terms["gan_A"].append(lsgan_loss(discriminator(fake_A, d_A, model, edge), True))
+        if lambda_cycle > 0:
+            terms["cycle_A"].append(l1_loss(recon_A, real_A))
+            terms["cycle_B"].append(l1_loss(recon_B, real_B))
+        if shape_code is not None:
+            terms["shape_A"].append(l1_loss(shape_code(fake_B), shape_code(real_A)))
+            terms["shape_B"].append(l1_loss(shape_code(fake_A), shape_code(real_B)))
+        # Discriminators learn from the generators' outputs without
+        # back-propagating into them.
+        fake_B_fixed = fake_B.get_unlinked_variable(need_grad=False)
+        fake_A_fixed = fake_A.get_unlinked_variable(need_grad=False)
+        terms["netD_A"].append(lsgan_loss(discriminator(real_A, d_A, model, edge), True)
+                               + lsgan_loss(discriminator(fake_A_fixed, d_A, model, edge), False))
+        terms["netD_B"].append(lsgan_loss(discriminator(fake_B_fixed, d_B, model, edge), False))
+        real_As.append(real_A)
+        fakes_B.append(fake_B)
+        fakes_A.append(fake_A)
+        if visuals is None:
+            visuals = (real_A, fake_B, real_B, recon_A, fake_A, recon_B)
+    terms["netD_B"].append(lsgan_loss(discriminator(real_B, "netD_B", model, edge), True))
+
+    def total(name):
+        return sum(terms[name][1:], terms[name][0]) if terms[name] else None
+
+    losses = {name: total(name) for name in terms}
+    loss_G = losses["gan_A"] + losses["gan_B"]
+    if lambda_cycle > 0:
+        loss_G = loss_G + lambda_cycle * (losses["cycle_A"] + losses["cycle_B"])
+    if shape_code is not None:
+        loss_G = loss_G + lambda_shape * (losses["shape_A"] + losses["shape_B"])
+    loss_D = losses["netD_A"] + losses["netD_B"]
+    # Values read after backward(clear_buffer=True) must keep their buffers:
+    # the fakes feed the discriminators, the terms are logged.
+    for variable in fakes_A + fakes_B + list(visuals) + [v for v in losses.values() if v]:
+        variable.persistent = True
+
+    with nn.parameter_scope(G_SCOPE):
+        params_G = nn.get_parameters()
+    with nn.parameter_scope(D_SCOPE):
+        params_D = nn.get_parameters()
+    solver_G = S.Adam(train_cfg["lr"], train_cfg["beta1"], train_cfg["beta2"])
+    solver_D = S.Adam(train_cfg["lr"] * train_cfg["lr_D_ratio"], train_cfg["beta1"],
+                      train_cfg["beta2"])
+    solver_G.set_parameters(params_G)
+    solver_D.set_parameters(params_D)
+
+    run = TrainingRun(run_dir, config, SERIES, config["monitor"]["interval"],
+                      keep_last=config["monitor"]["keep_last"], comm=comm)
+    loaders = {"A{}".format(i): l for i, l in enumerate(loaders_A)}
+    loaders["B"] = loader_B
+    start, _ = run.start({G_SCOPE: G_SCOPE, D_SCOPE: D_SCOPE},
+                         {"netG": solver_G, "netD": solver_D}, loaders, resume=bool(args.resume))
+    iterations_per_epoch = len(loaders_A[0])
+    total_iterations = train_cfg["epochs"] * iterations_per_epoch
+
+    def all_reduce(params):
+        if comm is not None:
+            comm.all_reduce([p.grad for p in params.values()], division=True, inplace=False)
+
+    def save_networks(epoch):
+        run.save_parameters("netG_transformer_A2B_{}.h5".format(epoch), G_SCOPE + "/netG_A2B")
+        run.save_parameters("netD_transformer_B_{}.h5".format(epoch), D_SCOPE + "/netD_B")
+        for i in range(len(sources_names)):
+            run.save_parameters("{}_{}.h5".format(numbered("netG_transformer_B2A", i), epoch),
+                                G_SCOPE + "/" + numbered("netG_B2A", i))
+            run.save_parameters("{}_{}.h5".format(numbered("netD_transformer_A", i), epoch),
+                                D_SCOPE + "/" + numbered("netD_A", i))
+
+    for iteration in progress(range(start, total_iterations), total=total_iterations - start,
+                              desc="transformer"):
+        epoch = iteration // iterations_per_epoch
+        for real_A, loader in zip(real_As, loaders_A):
+            feeder.fill(real_A, loader.next())
+        feeder.fill(real_B, loader_B.next())
+
+        loss_G.forward(clear_no_need_grad=True)
+        run.check(iteration, {"loss_netG": loss_G.d})
+        solver_G.zero_grad()
+        loss_G.backward(clear_buffer=True)
+        all_reduce(params_G)
+        solver_G.update()
+
+        loss_D.forward(clear_no_need_grad=True)
+        run.check(iteration, {"loss_netD": loss_D.d})
+        solver_D.zero_grad()
+        loss_D.backward(clear_buffer=True)
+        all_reduce(params_D)
+        solver_D.weight_decay(train_cfg["weight_decay"])
+        solver_D.update()
+
+        values = {"loss_netG": loss_G.d, "loss_netD": loss_D.d}
+        values.update({"loss_" + k: v.d for k, v in losses.items() if v is not None})
+        run.log(iteration, values)
+        if iteration % config["monitor"]["image_interval"] == 0:
+            rows = [panels(*[v.d[j] for v in visuals]) for j in range(min(4, batch_size))]
+            run.images("result", iteration, np.concatenate(rows, axis=0))
+        end_of_epoch = (iteration + 1) % iterations_per_epoch == 0
+        if end_of_epoch and (epoch % config["monitor"]["save_interval"] == 0
+                             or iteration + 1 == total_iterations):
+            save_networks(epoch)
+        if end_of_epoch or (iteration + 1) % config["monitor"]["checkpoint_interval"] == 0:
+            run.checkpoint(iteration + 1, epoch)
+    for loader in loaders.values():
+        loader.close()
+    if run.is_main:
+        print("transformer trained: {}".format(run_dir))
+
+
+if __name__ == "__main__":
+    run_main(main)
