@@ -51,6 +51,7 @@ def main(argv=None):
                                 "decoder")
     parser.add_argument("--dropout", action="store_true", help="keep dropout on (the authors)")
     args = parser.parse_args(argv)
+    nn.clear_parameters()  # a fresh graph, also when main() runs twice in a process
     config = load_run_config(args.config)
     setup_context(args.context, args.device_id)
     trg = config["trg_celeb_name"]

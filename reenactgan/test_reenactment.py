@@ -142,6 +142,7 @@ def five_panels(frame, boundary, transformed, face, preprocess):
 
 def main(argv=None):
     args = get_args(argv)
+    nn.clear_parameters()  # a fresh graph, also when main() runs twice in a process
     encoder_cfg = load_run_config(args.encoder_config)
     transformer_cfg = load_run_config(args.transformer_config)
     decoder_cfg = load_run_config(args.decoder_config)

@@ -44,6 +44,7 @@ from utils.user_errors import run_main  # noqa: E402
 def main(argv=None):
     args = add_test_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]),
                               "transformer").parse_args(argv)
+    nn.clear_parameters()  # a fresh graph, also when main() runs twice in a process
     config = load_run_config(args.config)
     setup_context(args.context, args.device_id)
     src, trg = config["src_celeb_name"], config["trg_celeb_name"]

@@ -91,8 +91,8 @@ class DecoderInputs:
         boundary256.d = upsample_heatmaps(maps, boundary256.shape[-1])
 
 
-def feature_loss(fake, real, feature_cfg):
-    """Sum of the MSEs of the VGG16 features of fake and real faces, or None when off."""
+def vgg16_weights(feature_cfg):
+    """The VGG16 parameter file of the feature loss, None when the loss is off."""
     if not feature_cfg or feature_cfg.get("lambda", 0) <= 0:
         return None
     path = feature_cfg.get("vgg16_param_path")
@@ -103,6 +103,14 @@ def feature_loss(fake, real, feature_cfg):
             "vgg16-397923af.pth -o vgg16.h5` and set train.feature_loss.vgg16_param_path, or "
             "turn the loss off with `train: {{feature_loss: {{lambda: 0}}}}`".format(
                 path or "a weight file"))
+    return path
+
+
+def feature_loss(fake, real, feature_cfg):
+    """Sum of the MSEs of the VGG16 features of fake and real faces, or None when off."""
+    path = vgg16_weights(feature_cfg)
+    if path is None:
+        return None
     layers = tuple(feature_cfg["layers"])
     with nn.parameter_scope(VGG16_SCOPE):
         fake_features = vgg16_features(fake, layers)
@@ -125,6 +133,7 @@ def result_rows(boundary, fake, real, count):
 def main(argv=None):
     parser = add_config_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]))
     args = parser.parse_args(argv)
+    nn.clear_parameters()  # a fresh graph, also when main() runs twice in a process
     config, resume_dir = config_for_run(DEFAULTS, args)
     seed_everything(config["seed"])
     ctx = setup_context(args.context, args.device_id)
@@ -134,6 +143,7 @@ def main(argv=None):
     run_dir = resume_dir or os.path.join(config["logdir"], "decoder", config["trg_celeb_name"],
                                          config["experiment_name"])
 
+    vgg16_weights(train_cfg["feature_loss"])  # a missing file stops before any work
     inputs = DecoderInputs(config, batch_size)
     source = CelebVSource(config["train_dir"], config["trg_celeb_name"], config["mode"],
                           config["preprocess"], outputs=inputs.outputs,

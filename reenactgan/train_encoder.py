@@ -99,6 +99,7 @@ def validate(graph, loader):
 def main(argv=None):
     parser = add_config_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]))
     args = parser.parse_args(argv)
+    nn.clear_parameters()  # a fresh graph, also when main() runs twice in a process
     config, resume_dir = config_for_run(DEFAULTS, args)
     seed_everything(config["seed"])
     ctx = setup_context(args.context, args.device_id)

@@ -149,6 +149,7 @@ def panels(*heatmaps):
 def main(argv=None):
     parser = add_config_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]))
     args = parser.parse_args(argv)
+    nn.clear_parameters()  # a fresh graph, also when main() runs twice in a process
     config, resume_dir = config_for_run(DEFAULTS, args)
     sources_names = check_config(config)
     seed_everything(config["seed"])
@@ -160,6 +161,9 @@ def main(argv=None):
     run_dir = resume_dir or os.path.join(config["logdir"], "transformer", "{}2{}".format(
         config["src_celeb_name"], target_name), config["experiment_name"])
 
+    lambda_cycle = lambda_of(train_cfg["cycle_loss"])
+    lambda_shape = lambda_of(train_cfg["shape_loss"])
+    shape_code = ShapeCode(train_cfg["shape_loss"]) if lambda_shape > 0 else None  # fail early
     feeder = BoundaryFeeder(config, batch_size)
     augmentation = Augmentation.from_config(train_cfg)
 
@@ -176,9 +180,6 @@ def main(argv=None):
     # --- graph -----------------------------------------------------------------
     shape = (batch_size, 15) + tuple(config["preprocess"]["resize_size"])
     edge = config["edge_filter"]
-    lambda_cycle = lambda_of(train_cfg["cycle_loss"])
-    lambda_shape = lambda_of(train_cfg["shape_loss"])
-    shape_code = ShapeCode(train_cfg["shape_loss"]) if lambda_shape > 0 else None
     real_B = nn.Variable(shape)
     real_As, fakes_B, fakes_A = [], [], []
     terms = {name: [] for name in ("gan_A", "gan_B", "cycle_A", "cycle_B", "shape_A", "shape_B",
