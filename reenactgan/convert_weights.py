@@ -21,7 +21,7 @@ One command per network::
     python reenactgan/convert_weights.py transformer G_BA_500000.pth -o transformer.h5
     python reenactgan/convert_weights.py decoder 15_net_G.pth -o decoder.h5
     python reenactgan/convert_weights.py vgg16 vgg16-397923af.pth -o vgg16.h5
-    python reenactgan/convert_weights.py verify align Align_40000.h5
+    python reenactgan/convert_weights.py verify align Align_40000.h5 pca PCA_weights.h5
 
 PyTorch is not needed: ``utils.torch_checkpoint`` reads both ``torch.save``
 formats and refuses any pickle that would run code.  The ``transformer`` and
@@ -76,26 +76,27 @@ def _short_list(names, limit=4):
 # ------------------------------------------------------------ name mapping
 
 def _strip_prefix(state, prefix):
+    """Drop ``prefix`` (e.g. DataParallel's ``module.``) when every key has it."""
     if state and all(key.startswith(prefix) for key in state):
-        return collections.OrderedDict((key[len(prefix):], v) for key, v in state.items()), True
-    return state, False
+        return collections.OrderedDict((key[len(prefix):], v) for key, v in state.items())
+    return state
+
+
+# Key patterns that identify each of the authors' networks, for hints only.
+_SIGNATURES = (
+    ("align", r"(^|\.)mlp\.5\."),
+    ("encoder", r"(^|\.)hg\.\d+\.hg\."),
+    ("transformer", r"\.conv_block\."),
+    ("decoder", r"^(module\.)?model\.model\."),
+    ("vgg16", r"(^|\.)(features|slice\d)\."),
+    ("a discriminator (use the transformer or decoder command)", r"^(module\.)?model\.11\."),
+)
 
 
 def _guess_network(keys):
-    keys = list(keys)
-    joined = "\n".join(keys)
-    if "mlp.5." in joined:
-        return "align"
-    if ".hg." in joined or joined.startswith("hg.") or "\nhg." in joined:
-        return "encoder"
-    if "conv_block" in joined:
-        return "transformer"
-    if "model.model." in joined:
-        return "decoder"
-    if "features." in joined or "slice" in joined:
-        return "vgg16"
-    if "model.11." in joined:
-        return "a discriminator (use the transformer or decoder command)"
+    for network, pattern in _SIGNATURES:
+        if any(re.search(pattern, key) for key in keys):
+            return network
     return None
 
 
@@ -138,6 +139,10 @@ def _map_state(state, rule, network, source):
     return params
 
 
+def _kind(part):
+    return "bn" if part.startswith("bn") else "conv"
+
+
 def _align_rule(module):
     simple = {"model.0": ("layer0", "conv"), "model.1": ("layer1", "conv"),
               "model.2": ("layer2", "bn"), "mlp.1": ("mlp1", "linear"),
@@ -151,7 +156,7 @@ def _align_rule(module):
     scope = "layer{}_{}".format(layer, block)
     if part.startswith("downsample"):
         return scope + "/downsample", "conv" if part.endswith("0") else "bn"
-    return "{}/{}".format(scope, part), "conv" if part.startswith("conv") else "bn"
+    return "{}/{}".format(scope, part), _kind(part)
 
 
 def _encoder_rule(module):
@@ -159,15 +164,13 @@ def _encoder_rule(module):
         (r"^conv1$", lambda m: ("conv1", "conv")),
         (r"^bn1$", lambda m: ("bn1", "bn")),
         (r"^layer(\d+)\.0\.(bn\d|conv\d)$",
-         lambda m: ("layer{}/{}".format(*m.groups()),
-                    "bn" if m.group(2).startswith("bn") else "conv")),
+         lambda m: ("layer{}/{}".format(*m.groups()), _kind(m.group(2)))),
         (r"^layer(\d+)\.0\.downsample\.0$",
          lambda m: ("layer{}/downsample".format(m.group(1)), "conv")),
         (r"^hg\.(\d+)\.hg\.(\d+)\.(\d+)\.0\.(bn\d|conv\d)$",
-         lambda m: ("hourglass{}/{}.{}.0/{}".format(*m.groups()),
-                    "bn" if m.group(4).startswith("bn") else "conv")),
+         lambda m: ("hourglass{}/{}.{}.0/{}".format(*m.groups()), _kind(m.group(4)))),
         (r"^res\.(\d+)\.0\.(bn\d|conv\d)$",
-         lambda m: ("res{}/{}".format(*m.groups()), "bn" if m.group(2).startswith("bn") else "conv")),
+         lambda m: ("res{}/{}".format(*m.groups()), _kind(m.group(2)))),
         (r"^fc\.(\d+)\.0$", lambda m: ("fc{}".format(m.group(1)), "conv")),
         (r"^fc\.(\d+)\.1$", lambda m: ("fc{}".format(m.group(1)), "bn")),
         (r"^score\.(\d+)$", lambda m: ("score{}".format(m.group(1)), "conv")),
@@ -189,15 +192,15 @@ def _transformer_rule(state):
     n_blocks = len(blocks)
     if blocks and blocks != list(range(10, 10 + n_blocks)):
         raise UserError("residual blocks at unexpected positions {}".format(blocks))
-    # Inside a block, the two convolutions and two BNs are told apart by their
-    # tensors, so the dropout variant (one more layer) maps too.
+    # Inside a block the two convolutions and the two BNs are told apart by
+    # their tensors (a BN has running statistics), so that the dropout
+    # variant of the block, with one more layer, maps too.
+    bn_modules = {key.rsplit(".", 1)[0] for key in state if key.endswith(".running_mean")}
     block_parts = collections.defaultdict(lambda: {"conv": set(), "bn": set()})
-    for key, value in state.items():
-        match = re.match(r"^model\.(\d+)\.conv_block\.(\d+)\.(\w+)$", key)
+    for key in state:
+        match = re.match(r"^model\.(\d+)\.conv_block\.(\d+)\.", key)
         if match:
-            kind = "bn" if match.group(3) in ("running_mean", "running_var") or (
-                match.group(3) in ("weight", "bias") and np.ndim(value) == 1
-                and "{}.running_mean".format(key.rsplit(".", 1)[0]) in state) else "conv"
+            kind = "bn" if key.rsplit(".", 1)[0] in bn_modules else "conv"
             block_parts[int(match.group(1))][kind].add(int(match.group(2)))
     fixed = {1: ("conv1", "conv"), 2: ("conv1", "bn"), 4: ("conv2", "conv"),
              5: ("conv2", "bn"), 7: ("conv3", "conv"), 8: ("conv3", "bn"),
@@ -454,27 +457,29 @@ def _one_input(inputs, command):
 
 def convert_align(inputs, output, log=print):
     source = _one_input(inputs, "align")
-    state, _ = _strip_prefix(_read_state(source, log), "module.")
+    state = _strip_prefix(_read_state(source, log), "module.")
     params = _map_state(state, _align_rule, "align", source)
     return _save_checked(output, params, "align", log)
 
 
 def convert_encoder(inputs, output, log=print):
     source = _one_input(inputs, "encoder")
-    state, _ = _strip_prefix(_read_state(source, log), "module.")
-    state, _ = _strip_prefix(state, "model.0.")
+    state = _strip_prefix(_read_state(source, log), "module.")
+    state = _strip_prefix(state, "model.0.")
     params = _map_state(state, _encoder_rule, "encoder", source)
     return _save_checked(output, params, "encoder", log)
 
 
 def _is_discriminator(state):
-    return "model.0.weight" in state and np.ndim(state["model.0.weight"]) == 4 and not any(
-        ".conv_block." in key or key.startswith("model.model.") for key in state)
+    """NLayerDiscriminator: one flat Sequential whose first layer is a 4x4 convolution."""
+    flat = all(re.match(r"^model\.\d+\.[a-z_]+$", key) for key in state)
+    first = state.get("model.0.weight")
+    return flat and first is not None and np.ndim(first) == 4 and first.shape[2:] == (4, 4)
 
 
 def convert_transformer(inputs, output, log=print):
     source = _one_input(inputs, "transformer")
-    state, _ = _strip_prefix(_read_state(source, log), "module.")
+    state = _strip_prefix(_read_state(source, log), "module.")
     if _is_discriminator(state):
         log("the keys are those of a PatchGAN discriminator: converting netD_transformer")
         params = _map_state(state, _discriminator_rule, "transformer discriminator", source)
@@ -493,7 +498,7 @@ def convert_transformer(inputs, output, log=print):
 
 def convert_decoder(inputs, output, log=print):
     source = _one_input(inputs, "decoder")
-    state, _ = _strip_prefix(_read_state(source, log), "module.")
+    state = _strip_prefix(_read_state(source, log), "module.")
     if _is_discriminator(state):
         log("the keys are those of a PatchGAN discriminator: converting netD_decoder")
         params = _map_state(state, _discriminator_rule, "decoder discriminator", source)
@@ -508,10 +513,10 @@ def convert_decoder(inputs, output, log=print):
 
 def convert_vgg16(inputs, output, log=print):
     source = _one_input(inputs, "vgg16")
-    state, _ = _strip_prefix(_read_state(source, log), "module.")
+    state = _strip_prefix(_read_state(source, log), "module.")
     # The authors' Vgg16 / Vgg16Net wrappers keep torchvision's feature
     # indices inside slice1..slice4.
-    state, _ = _strip_prefix(state, "model.0.")
+    state = _strip_prefix(state, "model.0.")
     state = collections.OrderedDict(
         (re.sub(r"^slice\d+\.", "features.", key), value) for key, value in state.items())
     kept = collections.OrderedDict(
@@ -612,13 +617,31 @@ def convert(network, inputs, output, log=print):
 
 
 _VERIFY_KINDS = ("align", "pca", "encoder", "transformer", "transformer_D", "decoder",
-                 "decoder_D", "vgg16", "any")
+                 "decoder_D", "vgg16", "any", "yaml")
 
 
 def verify(kind, path, log=print):
-    """Check an existing ``.h5`` against a network (``any``: only that it is an nnabla file)."""
+    """Check an existing file against a network.
+
+    ``any``: only that it is an nnabla parameter file; ``yaml``: that it is a
+    YAML mapping (a ``training_info.yaml``).  Used by
+    ``download_pretrained_weight.sh`` on what it downloads.
+    """
+    if kind not in _VERIFY_KINDS:
+        raise UserError("unknown kind {}; choose from {}".format(kind, ", ".join(_VERIFY_KINDS)))
     if not os.path.isfile(path):
-        raise UserError("parameter file {} not found".format(path))
+        raise UserError("file {} not found".format(path))
+    if kind == "yaml":
+        import yaml
+        try:
+            with open(path) as f:
+                content = yaml.safe_load(f)
+        except (yaml.YAMLError, UnicodeDecodeError) as err:
+            raise UserError("{} is not valid YAML: {}".format(path, " ".join(str(err).split())))
+        if not isinstance(content, dict):
+            raise UserError("{} is not a YAML mapping".format(path))
+        log("{}: a YAML mapping with {} keys".format(path, len(content)))
+        return None
     if kind == "any":
         private = collections.OrderedDict()
         with nn.parameter_scope("", private):
@@ -653,12 +676,16 @@ def main(argv=None):
         command = commands.add_parser(name, help=helps[name])
         command.add_argument("inputs", nargs="+", metavar="INPUT")
         command.add_argument("-o", "--output", required=True, metavar="OUTPUT.h5")
-    checker = commands.add_parser("verify", help="check that an .h5 loads strictly into a network")
-    checker.add_argument("kind", choices=_VERIFY_KINDS)
-    checker.add_argument("path", metavar="FILE.h5")
+    checker = commands.add_parser(
+        "verify", help="check files: KIND FILE [KIND FILE ...], KIND one of {}".format(
+            ", ".join(_VERIFY_KINDS)))
+    checker.add_argument("pairs", nargs="+", metavar="KIND FILE")
     args = parser.parse_args(argv)
     if args.command == "verify":
-        verify(args.kind, args.path)
+        if len(args.pairs) % 2:
+            raise UserError("verify takes pairs of KIND FILE")
+        for kind, path in zip(args.pairs[::2], args.pairs[1::2]):
+            verify(kind, path)
     else:
         convert(args.command, args.inputs, args.output)
     return 0

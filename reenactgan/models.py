@@ -42,14 +42,54 @@ def _gan_init():
 # The PF functions' default scopes ("conv", "deconv", "bn", "affine") are the
 # names the port's weights use; passing ``name=`` would add a second level.
 
-def batch_norm(h, batch_stat, fix_parameters=False):
-    # torch momentum 0.1 == nnabla decay_rate 0.9; eps 1e-5 in both.
-    return PF.batch_normalization(h, decay_rate=0.9, eps=1e-5, batch_stat=batch_stat,
-                                  fix_parameters=fix_parameters)
+# Batch-norm modes: "train" (batch statistics, running averages updated),
+# "running" (the running averages), "batch" (batch statistics at inference, as
+# the authors ran their models: nothing is updated).
+TRAIN, RUNNING, BATCH = "train", "running", "batch"
 
 
 def _stat(test, batch_stat):
-    return (not test) if batch_stat is None else batch_stat
+    """The batch-norm mode of a network built with ``test`` and ``batch_stat``."""
+    if batch_stat is None:
+        return RUNNING if test else TRAIN
+    if not batch_stat:
+        return RUNNING
+    return BATCH if test else TRAIN
+
+
+def _batch_stat_inference(h, fix_parameters):
+    """Batch normalisation with the batch's statistics, computed in two passes.
+
+    nnabla's batch-statistics kernel takes the variance in one float32 pass;
+    on deep activations that drifts ~1e-4 from PyTorch, so inference in the
+    authors' mode subtracts the mean first.  Parameters are the same as
+    ``PF.batch_normalization``'s (``bn/beta``, ``bn/gamma``, ``bn/mean``, ``bn/var``).
+    """
+    shape = (1, h.shape[1], 1, 1)
+    with nn.parameter_scope("bn"):
+        beta = nn.parameter.get_parameter_or_create("beta", shape, I.ConstantInitializer(0),
+                                                    not fix_parameters)
+        gamma = nn.parameter.get_parameter_or_create("gamma", shape, I.ConstantInitializer(1),
+                                                     not fix_parameters)
+        nn.parameter.get_parameter_or_create("mean", shape, I.ConstantInitializer(0), False)
+        nn.parameter.get_parameter_or_create("var", shape, I.ConstantInitializer(1), False)
+    mean = F.mean(h, axis=(0, 2, 3), keepdims=True)
+    centred = h - mean
+    variance = F.mean(centred * centred, axis=(0, 2, 3), keepdims=True)
+    return centred * F.pow_scalar(variance + 1e-5, -0.5) * gamma + beta
+
+
+def batch_norm(h, mode, fix_parameters=False):
+    """Batch normalisation in one of the modes above (True/False mean train/running)."""
+    if mode is True:
+        mode = TRAIN
+    elif mode is False:
+        mode = RUNNING
+    if mode == BATCH:
+        return _batch_stat_inference(h, fix_parameters)
+    # torch momentum 0.1 == nnabla decay_rate 0.9; eps 1e-5 in both.
+    return PF.batch_normalization(h, decay_rate=0.9, eps=1e-5, batch_stat=(mode == TRAIN),
+                                  fix_parameters=fix_parameters)
 
 
 def conv(h, outmaps, kernel, stride=1, pad=0, with_bias=True, w_init=None, fix=False):

@@ -104,7 +104,9 @@ class ShapeCode:
 
     def __call__(self, heatmaps):
         with nn.parameter_scope("Align"):
-            landmarks = align_resnet(heatmaps, batch_stat=self.cfg["align_batch_stat"],
+            # test=True: the fixed network's running averages are never updated.
+            landmarks = align_resnet(heatmaps, test=True,
+                                     batch_stat=self.cfg["align_batch_stat"],
                                      fix_parameters=True)
         with nn.parameter_scope("PCA"):
             code = pca_projection(landmarks)

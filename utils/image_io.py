@@ -20,6 +20,7 @@ can skip it.  Writers go through :func:`~utils.atomic_files.atomic_path`.
 """
 import contextlib
 import os
+import subprocess
 import warnings
 
 import imageio.v2 as imageio_v2
@@ -143,11 +144,39 @@ def _checked_frames(frames, path):
         raise UserError("no frames to write to {}".format(path))
 
 
-def write_video(path, frames, fps=30):
+def _write_gif_with_ffmpeg(tmp, frames, fps, path):
+    # Pillow merges identical consecutive GIF frames into one longer frame;
+    # ffmpeg's GIF muxer writes every frame it is given.
+    import imageio_ffmpeg
+    checked = _checked_frames(frames, path)
+    first = next(checked)
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error",
+               "-f", "rawvideo", "-pix_fmt", "rgb24",
+               "-s", "{}x{}".format(first.shape[1], first.shape[0]), "-r", str(fps), "-i", "-",
+               "-filter_complex", "split[a][b];[a]palettegen=stats_mode=full[p];[b][p]paletteuse",
+               "-loop", "0", "-f", "gif", tmp]
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        process.stdin.write(first.tobytes())
+        for frame in checked:
+            process.stdin.write(frame.tobytes())
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    _, errors = process.communicate()
+    if process.returncode != 0:
+        raise UserError("ffmpeg could not write {}: {}".format(
+            path, " ".join(errors.decode(errors="replace").split())))
+
+
+def write_video(path, frames, fps=30, keep_repeated_frames=False):
     """Write ``HxWx3`` uint8 frames to ``.mp4`` (H.264) or ``.gif`` atomically.
 
     MP4 frames are streamed to ffmpeg one at a time; odd sizes are padded by
-    one pixel.  A GIF loops forever and shows each frame ``1/fps`` seconds.
+    one pixel.  A GIF loops forever and shows each frame ``1/fps`` seconds;
+    Pillow writes it and merges identical consecutive frames, unless
+    ``keep_repeated_frames`` asks for ffmpeg, which keeps every frame.
     """
     ext = os.path.splitext(path)[1].lower()
     if ext not in VIDEO_EXTENSIONS:
@@ -170,6 +199,8 @@ def write_video(path, frames, fps=30):
                     writer.close()
                 raise
             writer.close()
+        elif keep_repeated_frames:
+            _write_gif_with_ffmpeg(tmp, frames, fps, path)
         else:
             with imageio_v3.imopen(tmp, "w", plugin="pillow") as writer:
                 for frame in _checked_frames(frames, path):

@@ -134,7 +134,7 @@ class StorageRef(_Frozen):
         self.code = code
         self.location = location
         self.numel = numel
-        self.view = view  # legacy storage view: (view key, element offset, size)
+        self.view = view  # legacy storage views: (root key, element offset, size)
 
 
 class TensorRef(_Frozen):
@@ -502,12 +502,17 @@ def _read_zip(path, handle):
             raise _CorruptFile("the zip archive has no <name>/data.pkl: not a torch.save file")
         raise _CorruptFile("the zip archive has several data.pkl entries")
     prefix = pickles[0][:-len("data.pkl")]
+    archive_size = os.fstat(handle.fileno()).st_size
 
     def read(name):
         try:
             info = archive.getinfo(name)
         except KeyError:
             raise _CorruptFile("the zip archive lacks {}".format(name))
+        # Sizes come from the (untrusted) directory: bound them before reading.
+        if info.compress_size > archive_size:
+            raise _CorruptFile("entry {} claims more bytes than the file has; the file is "
+                               "truncated or corrupt".format(name))
         if (info.compress_type != zipfile.ZIP_STORED
                 and info.file_size > _MAX_ZIP_RATIO * max(info.compress_size, 1)):
             raise _CorruptFile("entry {} expands implausibly ({} -> {} bytes)".format(
@@ -541,6 +546,10 @@ def _read_zip(path, handle):
 
 
 def _read_exact(handle, count, what):
+    # Checked before reading: a forged count must not trigger a huge allocation.
+    remaining = os.fstat(handle.fileno()).st_size - handle.tell()
+    if count > remaining:
+        raise _CorruptFile("it is truncated ({} ends early)".format(what))
     data = handle.read(count)
     if len(data) != count:
         raise _CorruptFile("it is truncated ({} ends early)".format(what))

@@ -1,0 +1,298 @@
+# Copyright 2026 The facial-animation NNabla examples authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Train GANimation: a face and target Action Units -> the face with that expression.
+
+    python ganimation/train_ganimation.py --data-dir datasets/celebA [--conf my.yaml] \
+        [--info name] [--context cpu]
+    python ganimation/train_ganimation.py --resume tmp.monitor/ganimation/<experiment>
+
+WGAN-GP as the authors' code runs it (spec section D): each iteration is a
+critic iteration (adversarial + AU regression on real faces, then the
+gradient penalty, as two Adam steps in "authors" mode or one in "merged"
+mode); every ``critic_iterations``-th iteration also updates the generator
+with the adversarial term, the AU error of the critic on the fake, the L1
+cycle loss and the attention regularisers on both passes.
+
+Writes ``tmp.monitor/ganimation/<experiment>/``: training_info.yaml, one
+series per loss term, strips input | output | A | C | reconstruction,
+``netG_ganimation_<e>.h5`` and ``netD_ganimation_<e>.h5`` every
+``save_interval`` epochs and at the end, and resumable checkpoints.
+"""
+import argparse
+import os
+import sys
+import warnings
+
+import nnabla as nn
+import nnabla.functions as F
+import nnabla.solvers as S
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from config.config_ganimation import config as DEFAULTS  # noqa: E402
+from ganimation.data import NUM_AUS, AUFaceSource, mask_to_uint8, to_uint8_image  # noqa: E402
+from ganimation.losses import au_regression_loss, cycle_loss, gradient_penalty, \
+    learning_rate, total_variation_sum  # noqa: E402
+from ganimation.models import D_SCOPE, G_SCOPE, criticise, edit_faces  # noqa: E402
+from utils.config import add_config_arguments  # noqa: E402
+from utils.context import data_parallel_communicator, setup_context  # noqa: E402
+from utils.monitoring import progress, tile_images  # noqa: E402
+from utils.training_run import TrainingRun, config_for_run, make_loader, \
+    seed_everything  # noqa: E402
+from utils.user_errors import UserError, run_main  # noqa: E402
+
+GRADIENT_PENALTY_MODES = ("authors", "merged")
+CRITIC_SERIES = ["loss_D_total", "D_real", "D_fake", "D_au_mse", "D_gradient_penalty"]
+GENERATOR_SERIES = ["loss_G", "G_adversarial", "G_au_mse", "G_cycle_l1", "G_attention_mean",
+                    "G_attention_tv", "mean_attention"]
+SERIES = CRITIC_SERIES + GENERATOR_SERIES + ["learning_rate"]
+BASE_LR = {"netG": "lr_G", "netD": "lr_D"}
+
+
+class TrainingGraph:
+    """Every variable and loss of one training iteration, for a batch of ``batch_size``.
+
+    Inputs to fill: ``real`` (B, 3, S, S) in [-1, 1], ``real_aus`` and
+    ``target_aus`` (B, 17) in ~[0, 1], and ``interpolates`` (filled by
+    :func:`critic_step`).  Losses are raw (unweighted) terms plus the
+    weighted totals ``loss_G``, ``loss_D`` (without penalty) and
+    ``loss_D_merged``.
+    """
+
+    def __init__(self, config, batch_size):
+        model, train = config["model"], config["train"]
+        size = config["data"]["image_size"]
+        self.real = nn.Variable((batch_size, 3, size, size))
+        self.real_aus = nn.Variable((batch_size, NUM_AUS))
+        self.target_aus = nn.Variable((batch_size, NUM_AUS))
+
+        # Generator: edit towards the target, then back towards the source.
+        self.fake, self.color, self.attention = edit_faces(self.real, self.target_aus, model)
+        self.reconstruction, _, attention_back = edit_faces(self.fake, self.real_aus, model)
+        fake_scores, fake_aus = criticise(self.fake, model)
+        self.G_adversarial = -F.mean(fake_scores)
+        self.G_au_mse = au_regression_loss(fake_aus, self.target_aus)
+        self.G_cycle_l1 = cycle_loss(self.reconstruction, self.real)
+        # Loss terms are ancestors of the loss; a separate node would never be computed.
+        self.mean_attention = F.mean(self.attention)
+        self.G_attention_mean = self.mean_attention + F.mean(attention_back)
+        self.G_attention_tv = total_variation_sum(self.attention) + \
+            total_variation_sum(attention_back)
+        self.loss_G = train["lambda_D_prob"] * self.G_adversarial + \
+            train["lambda_au"] * self.G_au_mse + train["lambda_cyc"] * self.G_cycle_l1 + \
+            train["lambda_mask"] * self.G_attention_mean + \
+            train["lambda_mask_smooth"] * self.G_attention_tv
+
+        # Critic: the fake enters as data; its AU head learns from real faces only.
+        fake_fixed = self.fake.get_unlinked_variable(need_grad=False)
+        real_scores, real_aus_estimate = criticise(self.real, model)
+        fixed_scores, _ = criticise(fake_fixed, model)
+        self.D_real = -F.mean(real_scores)
+        self.D_fake = F.mean(fixed_scores)
+        self.D_au_mse = au_regression_loss(real_aus_estimate, self.real_aus)
+        self.loss_D = train["lambda_D_prob"] * (self.D_real + self.D_fake) + \
+            train["lambda_au"] * self.D_au_mse
+        self.interpolates = nn.Variable(self.real.shape, need_grad=True)
+        interpolate_scores, _ = criticise(self.interpolates, model)
+        self.D_gradient_penalty = gradient_penalty(interpolate_scores, self.interpolates)
+        self.loss_D_merged = self.loss_D + train["lambda_gp"] * self.D_gradient_penalty
+
+        # Read after backward(clear_buffer=True), so their buffers must stay.
+        for variable in (self.fake, self.color, self.attention, self.reconstruction,
+                         self.G_adversarial, self.G_au_mse, self.G_cycle_l1,
+                         self.G_attention_mean, self.G_attention_tv, self.mean_attention,
+                         self.D_real, self.D_fake, self.D_au_mse, self.loss_D,
+                         self.D_gradient_penalty):
+            variable.persistent = True
+
+    def fill(self, batch):
+        self.real.d, self.real_aus.d, self.target_aus.d = batch
+
+
+def make_solvers(config):
+    train = config["train"]
+    solvers = {}
+    for name, scope in (("netG", G_SCOPE), ("netD", D_SCOPE)):
+        solver = S.Adam(train[BASE_LR[name]], train["beta1"], train["beta2"], eps=1e-8)
+        with nn.parameter_scope(scope):
+            solver.set_parameters(nn.get_parameters())
+        solvers[name] = solver
+    return solvers
+
+
+def _no_check(name, loss):
+    pass
+
+
+def _step(name, loss, solver, check, comm=None):
+    loss.forward(clear_no_need_grad=True)
+    check(name, loss)
+    solver.zero_grad()
+    loss.backward(clear_buffer=True)
+    if comm is not None:
+        comm.all_reduce([p.grad for p in solver.get_parameters().values()], division=True,
+                        inplace=False)
+    solver.update()
+
+
+def critic_step(graph, solver_D, alpha_rng, mode, check=_no_check, comm=None):
+    """One critic iteration on the fake already in ``graph.fake``; returns the raw terms.
+
+    The penalty's interpolates use one alpha per sample, drawn from ``alpha_rng``.
+    """
+    if mode not in GRADIENT_PENALTY_MODES:
+        raise UserError("train.gradient_penalty_mode must be one of {}, got '{}'".format(
+            ", ".join(GRADIENT_PENALTY_MODES), mode))
+    batch = graph.real.shape[0]
+    alpha = alpha_rng.uniform(0.0, 1.0, (batch, 1, 1, 1)).astype(np.float32)
+    graph.interpolates.d = alpha * graph.real.d + (1.0 - alpha) * graph.fake.d
+    if mode == "merged":
+        _step("loss_D_merged", graph.loss_D_merged, solver_D, check, comm)
+    else:
+        _step("loss_D", graph.loss_D, solver_D, check, comm)
+        _step("D_gradient_penalty", graph.D_gradient_penalty, solver_D, check, comm)
+    return {"D_real": float(graph.D_real.d), "D_fake": float(graph.D_fake.d),
+            "D_au_mse": float(graph.D_au_mse.d),
+            "D_gradient_penalty": float(graph.D_gradient_penalty.d)}
+
+
+def generator_step(graph, solver_G, check=_no_check, comm=None):
+    _step("loss_G", graph.loss_G, solver_G, check, comm)
+    return {name: float(getattr(graph, name).d) for name in GENERATOR_SERIES}
+
+
+def critic_total(values, train):
+    return train["lambda_D_prob"] * (values["D_real"] + values["D_fake"]) + \
+        train["lambda_au"] * values["D_au_mse"] + train["lambda_gp"] * values["D_gradient_penalty"]
+
+
+class AttentionWatch:
+    """Warns once when mean(A) stays outside [low, high] for ``patience`` G steps."""
+
+    def __init__(self, low, high, patience, state=None):
+        self.low, self.high, self.patience = low, high, max(1, int(patience))
+        state = state or {}
+        self.outside = int(state.get("outside", 0))
+        self.warned = bool(state.get("warned", False))
+
+    def update(self, mean_attention):
+        if self.low <= mean_attention <= self.high:
+            self.outside, self.warned = 0, False
+            return None
+        self.outside += 1
+        if self.outside < self.patience or self.warned:
+            return None
+        self.warned = True
+        side = "1 (the output copies the input)" if mean_attention > self.high else \
+            "0 (the output is the colour mask alone)"
+        return ("mean attention {:.3f} has stayed near {} for {} generator steps; check the "
+                "AU annotations and train.lambda_mask (spec G.4)".format(
+                    mean_attention, side, self.outside))
+
+    def state(self):
+        return {"outside": self.outside, "warned": self.warned}
+
+
+def result_rows(graph, count):
+    """Rows input | output | A | C | reconstruction, from the last forward pass."""
+    rows = []
+    for i in range(min(count, graph.real.shape[0])):
+        rows.append(tile_images([to_uint8_image(graph.real.d[i]), to_uint8_image(graph.fake.d[i]),
+                                 mask_to_uint8(graph.attention.d[i]),
+                                 to_uint8_image(graph.color.d[i]),
+                                 to_uint8_image(graph.reconstruction.d[i])]))
+    return np.concatenate(rows, axis=0)
+
+
+def main(argv=None):
+    parser = add_config_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]))
+    parser.add_argument("--data-dir", default=None,
+                        help="the celebA/EmotioNet-style folder (overrides data.data_dir)")
+    args = parser.parse_args(argv)
+    config, resume_dir = config_for_run(DEFAULTS, args)
+    if args.data_dir:
+        config["data"]["data_dir"] = args.data_dir
+    seed_everything(config["seed"])
+    ctx = setup_context(args.context, args.device_id)
+    comm = data_parallel_communicator(ctx)
+    data, train, monitor = config["data"], config["train"], config["monitor"]
+    batch_size = train["batch_size"]
+    run_dir = resume_dir or os.path.join(config["logdir"], "ganimation", config["experiment_name"])
+
+    source = AUFaceSource(data["data_dir"], "train", data["image_size"], flip=data["flip"],
+                          target_noise=data["target_noise"],
+                          clamp_targets=data["clamp_targets"], aus_file=data["aus_file"])
+    loader = make_loader(source, batch_size, config["seed"], train=True, comm=comm,
+                         threads=data["loader_threads"])
+    graph = TrainingGraph(config, batch_size)
+    solvers = make_solvers(config)
+    solver_G, solver_D = solvers["netG"], solvers["netD"]
+    rank = comm.rank if comm is not None else 0
+    alpha_rng = np.random.RandomState(config["seed"] + 1000 * rank)
+
+    run = TrainingRun(run_dir, config, SERIES, monitor["interval"],
+                      keep_last=monitor["keep_last"], comm=comm)
+    start, user_state = run.start({G_SCOPE: G_SCOPE, D_SCOPE: D_SCOPE}, solvers,
+                                  {"train": loader}, {"gradient_penalty": alpha_rng},
+                                  resume=bool(args.resume))
+    watch = AttentionWatch(train["attention_low"], train["attention_high"],
+                           train["attention_patience"], user_state.get("attention_watch"))
+    iterations_per_epoch = len(loader)
+    epochs = train["epochs_no_decay"] + train["epochs_decay"]
+    total = epochs * iterations_per_epoch
+
+    for iteration in progress(range(start, total), total=total - start, desc="ganimation"):
+        epoch = iteration // iterations_per_epoch
+        values = {}
+        for name, solver in solvers.items():
+            lr = learning_rate(train[BASE_LR[name]], epoch, train["epochs_no_decay"],
+                               train["epochs_decay"])
+            solver.set_learning_rate(lr)
+            values["learning_rate"] = lr
+
+        def check(name, loss, iteration=iteration):
+            run.check(iteration, {name: loss.d})
+
+        graph.fill(loader.next())
+        graph.fake.forward(clear_no_need_grad=True)
+        values.update(critic_step(graph, solver_D, alpha_rng, train["gradient_penalty_mode"],
+                                  check, comm))
+        values["loss_D_total"] = critic_total(values, train)
+        if (iteration + 1) % train["critic_iterations"] == 0:
+            values.update(generator_step(graph, solver_G, check, comm))
+            warning = watch.update(values["mean_attention"])
+            if warning and run.is_main:
+                warnings.warn(warning, RuntimeWarning)
+        run.log(iteration, values)
+
+        if iteration % monitor["image_interval"] == 0:
+            graph.reconstruction.forward(clear_no_need_grad=True)
+            run.images("result", iteration, result_rows(graph, monitor["image_rows"]))
+        end_of_epoch = (iteration + 1) % iterations_per_epoch == 0
+        if end_of_epoch and (epoch % monitor["save_interval"] == 0 or iteration + 1 == total):
+            run.save_parameters("netG_ganimation_{}.h5".format(epoch), G_SCOPE)
+            run.save_parameters("netD_ganimation_{}.h5".format(epoch), D_SCOPE)
+        if end_of_epoch or (iteration + 1) % monitor["checkpoint_interval"] == 0:
+            run.checkpoint(iteration + 1, epoch, {"attention_watch": watch.state()})
+    loader.close()
+    if run.is_main:
+        if loader.skipped:
+            print("skipped while training: " + ", ".join(
+                "{} {}".format(n, reason) for reason, n in sorted(loader.skipped.items())))
+        print("ganimation trained: {}".format(run_dir))
+
+
+if __name__ == "__main__":
+    run_main(main)
