@@ -16,12 +16,15 @@
 One step is what the training scripts do per iteration: the encoder's
 forward/backward/update; the transformer's generator and discriminator
 updates (one-to-one, with the Align/PCA shape loss); the decoder's generator
-update (with the VGG16 feature loss) and discriminator update.  Inputs and
-loss-network weights are random: speed does not depend on them.
+update (with the VGG16 feature loss) and discriminator update; for
+GANimation, a critic iteration ("ganimation_D", authors' two-step mode) and a
+generator update ("ganimation_G"), timed by ganimation_step_bench.py.  Inputs
+and loss-network weights are random: speed does not depend on them.
 
     python benchmarks/train_step_bench.py [--batch-sizes 1 4] [--steps 2] [--context cpu]
 """
 import argparse
+import copy
 import json
 import os
 import sys
@@ -38,6 +41,8 @@ from reenactgan.losses import bce_gan_loss, l1_loss, lsgan_loss  # noqa: E402
 from reenactgan.models import align_resnet, netD_decoder, netD_transformer, netG_decoder, \
     netG_transformer, pca_projection, stacked_hourglass_net  # noqa: E402
 from reenactgan.vgg16 import vgg16_features  # noqa: E402
+from benchmarks.ganimation_step_bench import time_steps as ganimation_steps  # noqa: E402
+from config.config_ganimation import config as GANIMATION_DEFAULTS  # noqa: E402
 from utils.context import setup_context  # noqa: E402
 
 
@@ -130,10 +135,14 @@ def decoder_step(batch):
     return [real, boundary, boundary256], step
 
 
-MODULES = {"encoder": encoder_step, "transformer": transformer_step, "decoder": decoder_step}
+MODULES = {"encoder": encoder_step, "transformer": transformer_step, "decoder": decoder_step,
+           "ganimation_D": None, "ganimation_G": None}
 
 
 def measure(module, batch, steps):
+    if module.startswith("ganimation"):
+        timings = ganimation_steps(copy.deepcopy(GANIMATION_DEFAULTS), batch, steps, "authors")
+        return timings["D_step_ms" if module.endswith("_D") else "G_step_ms"]
     nn.clear_parameters()
     inputs, step = MODULES[module](batch)
     random_inputs(inputs, np.random.RandomState(0))

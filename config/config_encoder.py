@@ -28,6 +28,11 @@ config = {
         # preprocess.py --dataset WFLW output (npz caches), or a raw WFLW folder
         # (WFLW_images/ + WFLW_annotations/) cropped on the fly.
         "data_dir": "datasets/WFLW_heatmaps",
+        # Optionally also train on CelebV frames (their train split), which
+        # have landmarks too: the encoder then also sees faces framed as the
+        # reenactment will show them.
+        "celebv_dir": "datasets/CelebV",
+        "celebv_persons": [],
     },
     "model": {
         "planes": 64,

@@ -158,3 +158,23 @@ def count_parameters(scope):
     """Number of scalar parameters under ``scope``."""
     with nn.parameter_scope(scope):
         return int(sum(np.prod(p.shape) for p in nn.get_parameters(grad_only=False).values()))
+
+
+REGRESSOR_SCOPE = "au_regressor"
+
+
+def au_regressor(x, widths=(16, 32, 64, 128), num_aus=NUM_AUS, test=False):
+    """A small CNN that reads 17 AU intensities (/ 5) from a face: the evaluation's ruler.
+
+    Trained separately from GANimation (``ganimation/evaluate.py train-regressor``),
+    so that edited faces are judged by a network that took no part in making them.
+    """
+    h = x
+    for index, maps in enumerate(widths):
+        with nn.parameter_scope("conv{}".format(index)):
+            h = PF.convolution(h, maps, (4, 4), pad=(1, 1), stride=(2, 2))
+            h = PF.batch_normalization(h, batch_stat=not test)
+        h = F.leaky_relu(h, 0.2)
+    h = F.average_pooling(h, h.shape[2:])
+    with nn.parameter_scope("head"):
+        return F.sigmoid(PF.affine(h, num_aus))

@@ -18,6 +18,7 @@
 
 Data: preprocess.py's WFLW caches (or a raw WFLW folder) in ``path.data_dir``;
 the ``train`` split trains, the ``test`` split validates after every epoch.
+``path.celebv_persons`` adds those CelebV persons' training frames.
 Loss: the MSE of every stack's heatmaps, summed (intermediate supervision).
 Validation also reports the boundary distance in heatmap pixels.
 
@@ -38,9 +39,10 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from config.config_encoder import config as DEFAULTS  # noqa: E402
-from reenactgan.data import Augmentation, WFLWSource, denormalize_image  # noqa: E402
+from reenactgan.data import Augmentation, CelebVSource, WFLWSource, denormalize_image  # noqa: E402
 from reenactgan.metrics import batch_boundary_distance  # noqa: E402
 from reenactgan.models import stacked_hourglass_net  # noqa: E402
+from utils.batching import ConcatSource  # noqa: E402
 from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
 from utils.checkpoint import load_parameters_checked, save_parameters_atomic  # noqa: E402
 from utils.config import add_config_arguments  # noqa: E402
@@ -107,8 +109,14 @@ def main(argv=None):
     train_cfg, model_cfg = config["train"], config["model"]
     run_dir = resume_dir or os.path.join(config["logdir"], "encoder", config["experiment_name"])
 
+    augmentation = Augmentation.from_config(train_cfg)
     train_source = WFLWSource(config["path"]["data_dir"], "train", config["preprocess"],
-                              Augmentation.from_config(train_cfg))
+                              augmentation)
+    if config["path"]["celebv_persons"]:
+        train_source = ConcatSource([train_source] + [
+            CelebVSource(config["path"]["celebv_dir"], person, "train", config["preprocess"],
+                         outputs=("image", "heatmap"), augmentation=augmentation)
+            for person in config["path"]["celebv_persons"]])
     val_source = WFLWSource(config["path"]["data_dir"], "test", config["preprocess"])
     loader = make_loader(train_source, train_cfg["batch_size"], config["seed"], train=True,
                          comm=comm, threads=train_cfg["loader_threads"])
@@ -153,7 +161,8 @@ def main(argv=None):
     series += ["val_loss_total"] + ["val_loss_{}".format(k) for k in range(num_stacks)]
     series += ["val_boundary_distance"]
     run = TrainingRun(run_dir, config, series, config["monitor"]["interval"],
-                      keep_last=config["monitor"]["keep_last"], comm=comm)
+                      keep_last=config["monitor"]["keep_last"], comm=comm,
+                      series_intervals={name: 1 for name in series if name.startswith("val_")})
     start, state = run.start({scope: scope}, {scope: solver}, {"train": loader},
                              resume=bool(args.resume))
     best_val = state.get("best_val_loss", float("inf"))

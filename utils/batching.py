@@ -133,3 +133,20 @@ class BatchIterator:
     def close(self):
         if self._pool is not None:
             self._pool.shutdown(wait=False)
+
+
+class ConcatSource:
+    """Several sources read as one (e.g. WFLW and CelebV frames for the encoder)."""
+
+    def __init__(self, sources):
+        self.sources = [s for s in sources if len(s) > 0]
+        if not self.sources:
+            raise UserError("the data set is empty")
+        self.offsets = np.cumsum([0] + [len(s) for s in self.sources])
+
+    def __len__(self):
+        return int(self.offsets[-1])
+
+    def get(self, index, rng=None):
+        part = int(np.searchsorted(self.offsets, index, side="right") - 1)
+        return self.sources[part].get(int(index - self.offsets[part]), rng)

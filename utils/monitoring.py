@@ -65,7 +65,7 @@ class TrainingMonitor(object):
     """
 
     def __init__(self, folder, series_names, interval, timer_name="time_training",
-                 verbose=True, resume_iteration=None):
+                 verbose=True, resume_iteration=None, intervals=None):
         self.folder = folder
         self.monitor = Monitor(folder)
         paths = [os.path.join(folder, n.replace(" ", "-")) + ".series.txt"
@@ -74,7 +74,11 @@ class TrainingMonitor(object):
         history = {}
         if resume_iteration is not None:
             history = {p: _read_log_before(p, resume_iteration) for p in paths}
-        self.series = {name: MonitorSeries(name, self.monitor, interval=interval,
+        # Series logged once per epoch (validation) need their own interval of 1:
+        # a MonitorSeries writes only every ``interval`` indices.
+        intervals = intervals or {}
+        self.series = {name: MonitorSeries(name, self.monitor,
+                                           interval=intervals.get(name, interval),
                                            verbose=verbose)
                        for name in series_names}
         self.timer = MonitorTimeElapsed(timer_name, self.monitor, interval=interval,

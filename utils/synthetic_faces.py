@@ -371,11 +371,12 @@ def _ease(keys, values, num_frames):
     return values[segment] * (1.0 - weight) + values[segment + 1] * weight
 
 
-def expression_sequence(rng, num_frames):
+def expression_sequence(rng, num_frames, pose_amount=0.35):
     """A video-like sequence: ``(aus (N, 17) in [0, 5], poses (N, 5))``.
 
     Expressions move between keyframes 6-14 frames apart (a few per second of
-    25 fps video), the eyes blink every 40-110 frames, and the head moves mildly.
+    25 fps video), the eyes blink every 40-110 frames, and the head moves
+    (mildly by default; ``pose_amount`` scales the spread of :func:`sample_pose`).
     """
     rng = _generator(rng)
     num_frames = int(num_frames)
@@ -388,7 +389,7 @@ def expression_sequence(rng, num_frames):
         keys.append(1)
     keys = np.array(keys)
     key_aus = np.stack([sample_expression(rng, blink_probability=0.0) for _ in keys])
-    key_poses = np.stack([sample_pose(rng, amount=0.35) for _ in keys])
+    key_poses = np.stack([sample_pose(rng, amount=pose_amount) for _ in keys])
     aus = _ease(keys, key_aus, num_frames)
     poses = _ease(keys, key_poses, num_frames)
     blink = AU_INDEX["AU45"]
@@ -1000,7 +1001,7 @@ def write_openface_csv(path, aus, confidence=0.98):
 
 
 def write_celebv(root, person_names=DEFAULT_PERSONS, frames_per_person=300, seed=0,
-                 progress=False):
+                 progress=False, pose_amount=0.35):
     """A CelebV-style tree: per person ``Image/<k:06d>.jpg`` (256 px) and ``all_98pt.txt``.
 
     All persons share one expression/pose sequence (frame k of every person has
@@ -1021,7 +1022,7 @@ def write_celebv(root, person_names=DEFAULT_PERSONS, frames_per_person=300, seed
         raise UserError("person names must be unique")
     frames = _check_count("frames per person", frames_per_person, 1)
     ensure_writable_dir(root)
-    aus, poses = expression_sequence(_child_rng(seed, 1), frames)
+    aus, poses = expression_sequence(_child_rng(seed, 1), frames, pose_amount)
     # The stored float32 values are the ones drawn, so the ground truth reproduces them.
     aus = aus.astype(np.float32)
     poses = poses.astype(np.float32)
@@ -1258,6 +1259,8 @@ def build_parser():
                         help="writes <out>/CelebV, <out>/WFLW and <out>/celebA")
     parser.add_argument("--celebv-persons", nargs="+", default=list(DEFAULT_PERSONS))
     parser.add_argument("--celebv-frames", type=int, default=300)
+    parser.add_argument("--celebv-pose-amount", type=float, default=0.35,
+                        help="spread of the head motion in the CelebV sequences (1 = large)")
     parser.add_argument("--wflw-train", type=int, default=200)
     parser.add_argument("--wflw-test", type=int, default=50)
     parser.add_argument("--ganimation-images", type=int, default=400)
@@ -1273,7 +1276,7 @@ def main(argv=None):
     if "celebv" in args.only:
         folder = os.path.join(args.out_dir, "CelebV")
         summary = write_celebv(folder, args.celebv_persons, args.celebv_frames, args.seed,
-                               progress=True)
+                               progress=True, pose_amount=args.celebv_pose_amount)
         print("CelebV: {persons} persons x {frames} frames ({images} images) -> {0}".format(
             folder, **summary))
     if "wflw" in args.only:

@@ -60,15 +60,19 @@ class TrainingRun:
         config: the merged config (saved as ``training_info.yaml``).
         series_names: loss series logged with :meth:`log`.
         monitor_interval: iterations averaged per line of a series file.
+        series_intervals: other intervals for some series, e.g. {"val_loss": 1}
+            for a series logged once per epoch.
         keep_last: checkpoints kept (older ones are pruned, never the newest).
         comm: the data-parallel communicator or None.
     """
 
-    def __init__(self, run_dir, config, series_names, monitor_interval, keep_last=3, comm=None):
+    def __init__(self, run_dir, config, series_names, monitor_interval, keep_last=3, comm=None,
+                 series_intervals=None):
         self.run_dir = run_dir
         self.config = config
         self.series_names = list(series_names)
         self.monitor_interval = max(1, int(monitor_interval))
+        self.series_intervals = dict(series_intervals or {})
         self.keep_last = max(1, int(keep_last))
         self.rank, self.size = rank_and_size(comm)
         self.is_main = self.rank == 0
@@ -114,7 +118,8 @@ class TrainingRun:
     def _open_monitor(self, resume_iteration):
         if self.is_main:
             self.monitor = TrainingMonitor(self.run_dir, self.series_names, self.monitor_interval,
-                                           verbose=False, resume_iteration=resume_iteration)
+                                           verbose=False, resume_iteration=resume_iteration,
+                                           intervals=self.series_intervals)
 
     def check(self, iteration, losses):
         """Stop with a clear message if a loss is NaN/inf (call before updating)."""

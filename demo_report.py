@@ -1,0 +1,207 @@
+# Copyright 2026 The facial-animation NNabla examples authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Write the demo's report: ``<demo_output>/report.html`` and ``metrics.json``.
+
+    python demo_report.py demo_output
+
+Reads the metrics written by the evaluation stage, the training runs' loss
+series, result pictures and videos, and lays them out in one HTML page whose
+links are relative (the folder can be moved or zipped as it is).
+"""
+import argparse
+import glob
+import html
+import json
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from utils.atomic_files import atomic_path, atomic_write_text  # noqa: E402
+from utils.user_errors import UserError, run_main  # noqa: E402
+
+CURVES = {
+    "encoder": ("tmp.monitor/encoder/demo", ["loss_total", "val_loss_total",
+                                             "val_boundary_distance"]),
+    "transformer": ("tmp.monitor/transformer/Person_A2Person_B/demo",
+                    ["loss_netG", "loss_netD", "loss_cycle_A", "loss_cycle_B"]),
+    "decoder": ("tmp.monitor/decoder/Person_B/demo", ["loss_netG", "loss_netD", "L1_loss"]),
+    "ganimation": ("tmp.monitor/ganimation/demo",
+                   ["D_au_mse", "G_au_mse", "G_cycle_l1", "G_attention_mean"]),
+}
+
+
+def read_series(path):
+    steps, values = [], []
+    with open(path) as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) >= 2:
+                steps.append(int(fields[0]))
+                values.append(float(fields[1]))
+    return steps, values
+
+
+def plot_curves(out, module):
+    """One PNG with the module's loss curves (each normalised to its own axis)."""
+    folder, names = CURVES[module]
+    found = [(name, read_series(os.path.join(out, folder, name + ".series.txt")))
+             for name in names if os.path.isfile(os.path.join(out, folder, name + ".series.txt"))]
+    found = [(name, data) for name, data in found if data[0]]
+    if not found:
+        return None
+    figure, axes = plt.subplots(1, len(found), figsize=(3.2 * len(found), 2.6))
+    axes = axes if len(found) > 1 else [axes]
+    for axis, (name, (steps, values)) in zip(axes, found):
+        axis.plot(steps, values, linewidth=1.2)
+        axis.set_title(name, fontsize=9)
+        axis.set_xlabel("epoch" if name.startswith("val_") else "iteration", fontsize=8)
+        axis.tick_params(labelsize=7)
+    figure.tight_layout()
+    path = os.path.join(out, "plots", module + "_losses.png")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=90)
+    plt.close(figure)
+    return path
+
+
+def load_json(path):
+    if not os.path.isfile(path):
+        raise UserError("{} not found: run the evaluation stage first".format(path))
+    with open(path) as f:
+        return json.load(f)
+
+
+def checks(reenactgan, ganimation):
+    """The comparisons the demo is expected to win."""
+    result = {"encoder_beats_mean_map": reenactgan["encoder"]["boundary_distance_px"]
+              < reenactgan["encoder"]["mean_map_baseline_px"]}
+    if "reenactment" in reenactgan:
+        r = reenactgan["reenactment"]
+        result["reenactment_beats_no_transformer_psnr"] = r["psnr"] > r["no_transformer_psnr"]
+        result["reenactment_beats_mean_face_psnr"] = r["psnr"] > r["mean_face_psnr"]
+    result["edits_closer_to_target_aus"] = (ganimation["edited_au_error"]
+                                            < ganimation["input_au_error"])
+    return result
+
+
+def fmt(value, digits=3):
+    return "{:.{}f}".format(value, digits) if isinstance(value, float) else html.escape(str(value))
+
+
+def table(rows, header):
+    cells = "".join("<th>{}</th>".format(html.escape(h)) for h in header)
+    body = "".join("<tr>{}</tr>".format("".join("<td>{}</td>".format(fmt(c)) for c in row))
+                   for row in rows)
+    return "<table><tr>{}</tr>{}</table>".format(cells, body)
+
+
+def relative(out, path):
+    return html.escape(os.path.relpath(path, out))
+
+
+def stage_times(out):
+    times = {}
+    for path in sorted(glob.glob(os.path.join(out, "stages", "*.done"))):
+        with open(path) as f:
+            times[os.path.basename(path)[:-5]] = f.read().strip()
+    return times
+
+
+def build(out):
+    reenactgan = load_json(os.path.join(out, "metrics_reenactgan.json"))
+    ganimation = load_json(os.path.join(out, "metrics_ganimation.json"))
+    verdict = checks(reenactgan, ganimation)
+    metrics = {"reenactgan": reenactgan, "ganimation": ganimation, "checks": verdict,
+               "stage_times": stage_times(out)}
+    atomic_write_text(os.path.join(out, "metrics.json"), json.dumps(metrics, indent=2) + "\n")
+
+    plots = {m: plot_curves(out, m) for m in CURVES}
+    e, d = reenactgan["encoder"], reenactgan["decoder"]
+    parts = ["<h1>ReenactGAN and GANimation on synthetic faces</h1>",
+             "<p>Reduced networks (config/demo/) trained for minutes on the CPU on synthetic faces "
+             "whose ground truth is known. Every number below is measured on held-out frames.</p>",
+             "<h2>Checks</h2>",
+             table([[k.replace("_", " "), "yes" if v else "NO"] for k, v in verdict.items()],
+                   ["comparison", "passed"]),
+             "<h2>ReenactGAN</h2>",
+             table([["encoder: boundary distance (px, 64x64)", e["boundary_distance_px"],
+                     e["mean_map_baseline_px"], "mean training map"],
+                    ["decoder: PSNR (dB) / SSIM, target from its own boundaries",
+                     "{:.2f} / {:.3f}".format(d["psnr"], d["ssim"]), "", ""]],
+                   ["measure", "model", "baseline", "baseline is"])]
+    if "reenactment" in reenactgan:
+        r = reenactgan["reenactment"]
+        parts.append(table([
+            ["PSNR (dB)", r["psnr"], r["no_transformer_psnr"], r["mean_face_psnr"]],
+            ["SSIM", r["ssim"], r["no_transformer_ssim"], r["mean_face_ssim"]],
+            ["encoder's boundary distance to the truth (px)", r["boundary_distance_px"], "", ""]],
+            ["reenactment vs the true target frames", "full chain", "without transformer",
+             "target's mean face"]))
+    panels = sorted(glob.glob(os.path.join(out, "reenactment", "*", "*", "result", "*.png")))
+    parts.append("<p>source | encoder boundary | transformed boundary | generated | "
+                 "source's true boundary</p>")
+    parts += ['<img src="{}" width="100%">'.format(relative(out, p)) for p in panels[:3]]
+    for name in ("reenactment.gif", "reenactment.mp4"):
+        path = os.path.join(out, name)
+        if os.path.isfile(path) and name.endswith(".gif"):
+            parts.append('<p>Video: <img src="{}" width="100%"></p>'.format(relative(out, path)))
+        elif os.path.isfile(path):
+            parts.append('<p><video src="{}" controls width="100%"></video></p>'.format(
+                relative(out, path)))
+    parts.append("<h2>GANimation</h2>")
+    parts.append(table([
+        ["AU error to the target (measured by a separate AU regressor)",
+         ganimation["edited_au_error"], ganimation["input_au_error"], "the unedited input"],
+        ["mean attention value (0 or 1 means a collapsed mask)", ganimation["mean_attention"],
+         "", ""],
+        ["AU regressor's own error on real test faces", ganimation["regressor_au_error"], "",
+         ""]], ["measure", "edited faces", "baseline", "baseline is"]))
+    strips = sorted(p for p in glob.glob(os.path.join(out, "expressions", "*.png"))
+                    if not p.endswith(("_attention.png", "_color.png")))
+    parts += ['<img src="{}" height="96">'.format(relative(out, p)) for p in strips[:4]]
+    gifs = sorted(glob.glob(os.path.join(out, "expressions", "*.gif")))
+    parts += ['<img src="{}" height="128">'.format(relative(out, p)) for p in gifs[:4]]
+    parts.append("<h2>Training curves</h2>")
+    for module, path in plots.items():
+        if path:
+            parts.append("<h3>{}</h3><img src=\"{}\">".format(module, relative(out, path)))
+    parts.append("<h2>Stage times</h2>")
+    parts.append(table([[k, v] for k, v in metrics["stage_times"].items()], ["stage", "time"]))
+    page = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Demo report</title>"
+            "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}"
+            "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;"
+            "padding:4px 8px}</style></head><body>" + "\n".join(parts) + "</body></html>\n")
+    atomic_write_text(os.path.join(out, "report.html"), page)
+    print("report: {}".format(os.path.join(out, "report.html")))
+    for name, passed in verdict.items():
+        print("  {}: {}".format(name.replace("_", " "), "yes" if passed else "NO"))
+    return metrics
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("out_dir", help="the demo's output folder")
+    args = parser.parse_args(argv)
+    build(os.path.abspath(args.out_dir))
+
+
+if __name__ == "__main__":
+    run_main(main)

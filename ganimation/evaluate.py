@@ -1,0 +1,196 @@
+# Copyright 2026 The facial-animation NNabla examples authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Measure a trained GANimation: do edited faces show the target Action Units?
+
+    # 1. an AU regressor trained on the real training faces (the ruler)
+    python ganimation/evaluate.py train-regressor --data-dir datasets/celebA --out au_regressor
+    # 2. edit every test face towards another test face's AUs and measure
+    python ganimation/evaluate.py evaluate tmp.monitor/ganimation/<exp> --regressor au_regressor \
+        [--json metrics.json]
+
+The AU error is the mean absolute difference, on OpenFace's 0-5 scale, between
+the regressor's reading of a face and the target AUs.  The edited faces are
+compared with the baseline of the unedited inputs (how far the input already
+is from the target).  Also reported: the regressor's own error on the real
+test faces, and the mean attention value (a mask stuck at 0 or 1 is the known
+failure mode of GANimation).
+"""
+import argparse
+import json
+import os
+import sys
+
+import cv2
+import nnabla as nn
+import nnabla.functions as F
+import nnabla.solvers as S
+import numpy as np
+import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from ganimation.data import AU_SCALE, NUM_AUS, AUFaceSource  # noqa: E402
+from ganimation.models import REGRESSOR_SCOPE, au_regressor  # noqa: E402
+from ganimation.test_ganimation import ExpressionEditor, load_run, newest_parameters  # noqa: E402
+from utils.atomic_files import atomic_write_text, ensure_writable_dir  # noqa: E402
+from utils.checkpoint import load_parameters_checked, save_parameters_atomic  # noqa: E402
+from utils.context import setup_context  # noqa: E402
+from utils.monitoring import progress  # noqa: E402
+from utils.training_run import make_loader, seed_everything  # noqa: E402
+from utils.user_errors import UserError, run_main  # noqa: E402
+
+REGRESSOR_INFO = "regressor.yaml"
+REGRESSOR_PARAMS = "params.h5"
+
+
+class Regressor:
+    """A trained AU regressor: faces (N, 3, S, S) in [-1, 1] -> AUs / 5."""
+
+    def __init__(self, folder, batch_size=16):
+        info_path = os.path.join(folder, REGRESSOR_INFO)
+        if not os.path.isfile(info_path):
+            raise UserError("{} not found: train the regressor first (train-regressor)".format(
+                info_path))
+        with open(info_path) as f:
+            self.info = yaml.safe_load(f)
+        size = self.info["image_size"]
+        self.batch_size = batch_size
+        self.faces = nn.Variable((batch_size, 3, size, size))
+        with nn.parameter_scope(REGRESSOR_SCOPE):
+            self.aus = au_regressor(self.faces, tuple(self.info["widths"]), test=True)
+        load_parameters_checked(os.path.join(folder, REGRESSOR_PARAMS), REGRESSOR_SCOPE,
+                                strict=True)
+
+    def __call__(self, faces):
+        faces = np.asarray(faces, dtype=np.float32)
+        size = self.faces.shape[-1]
+        if faces.shape[-1] != size:
+            faces = _resize_batch(faces, size)
+        out = []
+        for start in range(0, len(faces), self.batch_size):
+            chunk = faces[start:start + self.batch_size]
+            padded = np.concatenate([chunk, np.repeat(chunk[-1:], self.batch_size - len(chunk), 0)])
+            self.faces.d = padded
+            self.aus.forward(clear_buffer=True)
+            out.append(self.aus.d[:len(chunk)].copy())
+        return np.concatenate(out)
+
+
+def _resize_batch(faces, size):
+    return np.stack([cv2.resize(f.transpose(1, 2, 0), (size, size),
+                                interpolation=cv2.INTER_AREA).transpose(2, 0, 1) for f in faces])
+
+
+def train_regressor(args):
+    seed_everything(args.seed)
+    train = AUFaceSource(args.data_dir, "train", args.image_size, flip=True, target_noise=0.0,
+                         verbose=False)
+    test = AUFaceSource(args.data_dir, "test", args.image_size, flip=False, target_noise=0.0,
+                        verbose=False)
+    loader = make_loader(train, args.batch_size, args.seed, train=True, threads=2)
+    faces = nn.Variable((args.batch_size, 3, args.image_size, args.image_size))
+    targets = nn.Variable((args.batch_size, NUM_AUS))
+    widths = tuple(args.widths)
+    with nn.parameter_scope(REGRESSOR_SCOPE):
+        predicted = au_regressor(faces, widths)
+        solver = S.Adam(args.lr)
+        solver.set_parameters(nn.get_parameters())
+    loss = F.mean(F.squared_error(predicted, targets))
+    steps = args.epochs * len(loader)
+    for step in progress(range(steps), total=steps, desc="AU regressor"):
+        images, aus, _ = loader.next()
+        faces.d, targets.d = images, aus
+        loss.forward(clear_no_need_grad=True)
+        solver.zero_grad()
+        loss.backward(clear_buffer=True)
+        solver.update()
+    loader.close()
+    ensure_writable_dir(args.out)
+    save_parameters_atomic(os.path.join(args.out, REGRESSOR_PARAMS), REGRESSOR_SCOPE)
+    atomic_write_text(os.path.join(args.out, REGRESSOR_INFO), yaml.safe_dump(
+        {"image_size": args.image_size, "widths": list(widths), "data_dir": args.data_dir}))
+    nn.clear_parameters()
+    regressor = Regressor(args.out)
+    images = np.stack([test.image(i) for i in range(len(test))])
+    error = float(np.abs(regressor(images) - test.aus).mean() * AU_SCALE)
+    mean_baseline = float(np.abs(train.aus.mean(axis=0) - test.aus).mean() * AU_SCALE)
+    print("AU regressor: mean absolute error {:.3f} on the test faces (predicting the mean: "
+          "{:.3f}), saved to {}".format(error, mean_baseline, args.out))
+
+
+def evaluate(args):
+    config, run_dir = load_run(args.run)
+    param_file = args.param_file or newest_parameters(run_dir, "netG_ganimation")
+    data_dir = args.data_dir or config["data"]["data_dir"]
+    size = config["data"]["image_size"]
+    test = AUFaceSource(data_dir, "test", size, flip=False, target_noise=0.0, verbose=False)
+    count = min(len(test), args.num_test or len(test))
+    editor = ExpressionEditor(config, param_file, num_steps=1)
+    regressor = Regressor(args.regressor)
+    inputs, edited, targets, sources, attention = [], [], [], [], []
+    for i in progress(range(count), total=count, desc="GANimation edits"):
+        face = test.image(i)
+        target = test.target_aus(i, None)  # another test face's AUs, no noise
+        output, _, mask = editor(face, test.aus[i], target)
+        inputs.append(face)
+        edited.append(output[-1])
+        targets.append(target)
+        sources.append(test.aus[i])
+        attention.append(float(mask.mean()))
+    inputs, edited = np.stack(inputs), np.stack(edited)
+    targets, sources = np.stack(targets), np.stack(sources)
+    read_inputs, read_edited = regressor(inputs), regressor(edited)
+    metrics = {
+        "edited_au_error": float(np.abs(read_edited - targets).mean() * AU_SCALE),
+        "input_au_error": float(np.abs(read_inputs - targets).mean() * AU_SCALE),
+        "regressor_au_error": float(np.abs(read_inputs - sources).mean() * AU_SCALE),
+        "mean_attention": float(np.mean(attention)),
+        "faces": count,
+    }
+    text = json.dumps(metrics, indent=2, sort_keys=True)
+    print(text)
+    if args.json:
+        atomic_write_text(args.json, text + "\n")
+    return metrics
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    trainer = commands.add_parser("train-regressor", help="train the AU regressor")
+    trainer.add_argument("--data-dir", required=True)
+    trainer.add_argument("--out", required=True, help="folder for the regressor")
+    trainer.add_argument("--image-size", type=int, default=64)
+    trainer.add_argument("--widths", type=int, nargs="+", default=[16, 32, 64, 128])
+    trainer.add_argument("--epochs", type=int, default=40)
+    trainer.add_argument("--batch-size", type=int, default=16)
+    trainer.add_argument("--lr", type=float, default=2e-3)
+    trainer.add_argument("--seed", type=int, default=0)
+    trainer.add_argument("--context", default="cudnn")
+    evaluator = commands.add_parser("evaluate", help="measure a GANimation run")
+    evaluator.add_argument("run", help="the run folder or its training_info.yaml")
+    evaluator.add_argument("--regressor", required=True, help="folder of train-regressor")
+    evaluator.add_argument("--param-file", default=None)
+    evaluator.add_argument("--data-dir", default=None, help="default: the run's data")
+    evaluator.add_argument("-n", "--num-test", type=int, default=None)
+    evaluator.add_argument("--json", default=None)
+    evaluator.add_argument("--context", default="cudnn")
+    args = parser.parse_args(argv)
+    nn.clear_parameters()
+    setup_context(args.context)
+    return train_regressor(args) if args.command == "train-regressor" else evaluate(args)
+
+
+if __name__ == "__main__":
+    run_main(main)

@@ -1,0 +1,241 @@
+# Copyright 2026 The facial-animation NNabla examples authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Measure trained ReenactGAN networks on held-out frames.
+
+    python reenactgan/evaluate.py \
+        --encoder-config E/training_info.yaml --transformer-config T/training_info.yaml \
+        --decoder-config D/training_info.yaml --src-celeb-name A --trg-celeb-name B \
+        [--paired] [-n 50] [--json metrics.json]
+
+* encoder: mean boundary distance (pixels of the 64x64 maps) between its
+  predictions and the boundaries drawn from the landmarks, on the source's
+  test frames, next to a baseline that always predicts the mean training map;
+* decoder: PSNR and SSIM of the target's test faces decoded from their own
+  (drawn) boundaries;
+* reenactment (``--paired``: frame k of the target shows frame k's expression
+  and pose of the source, as in the synthetic data sets or a synchronised
+  recording): PSNR and SSIM of the generated target frames against the real
+  ones, next to two baselines — the chain without the transformer (the
+  source's boundaries straight into the target's decoder) and the target's
+  mean training face — and the boundary distance between the encoder's
+  reading of the generated frames and the target's true boundaries.
+
+Batch norm uses the running averages (``--batch-stat`` for batch statistics).
+"""
+import argparse
+import json
+import os
+import sys
+
+import nnabla as nn
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from reenactgan.data import CelebVSource, HeatmapRenderer, denormalize_image  # noqa: E402
+from reenactgan.metrics import boundary_distance, psnr, ssim  # noqa: E402
+from reenactgan.models import netG_decoder, netG_transformer  # noqa: E402
+from reenactgan.run_files import build_encoder, decoder_param_file, encoder_param_file, \
+    load_into_scope, load_run_config, transformer_param_file  # noqa: E402
+from utils.atomic_files import atomic_write_text  # noqa: E402
+from utils.context import setup_context  # noqa: E402
+from utils.monitoring import progress  # noqa: E402
+from utils.user_errors import UserError, run_main  # noqa: E402
+
+
+class Networks:
+    """The three networks as numpy functions on single samples (batch 1)."""
+
+    def __init__(self, encoder_cfg, transformer_cfg, decoder_cfg, param_files, batch_stat=False):
+        stat = True if batch_stat else None
+        self.face = nn.Variable((1, 3, 256, 256))
+        self.boundary = build_encoder(self.face, encoder_cfg, batch_stat=batch_stat)
+        self.transformer_in = nn.Variable((1, 15, 64, 64))
+        self.decoder_in = nn.Variable((1, 15, 64, 64))
+        self.transformed = None
+        if transformer_cfg is not None:
+            with nn.parameter_scope("netG_transformer"), nn.parameter_scope("netG_A2B"):
+                self.transformed = netG_transformer(
+                    self.transformer_in, ngf=transformer_cfg["model"]["ngf"],
+                    n_blocks=transformer_cfg["model"]["n_blocks"], test=True, batch_stat=stat)
+            load_into_scope(param_files["transformer"], "netG_transformer/netG_A2B")
+        with nn.parameter_scope("netG_decoder"):
+            self.decoded = netG_decoder(self.decoder_in, ngf=decoder_cfg["model"]["ngf"],
+                                        test=True, batch_stat=stat)
+        load_into_scope(param_files["encoder"], encoder_cfg.get("model_name", "model"))
+        load_into_scope(param_files["decoder"], "netG_decoder")
+
+    def encode(self, image):
+        self.face.d = image[None]
+        self.boundary.forward(clear_buffer=True)
+        return self.boundary.d[0].copy()
+
+    def transform(self, boundary):
+        self.transformer_in.d = boundary[None]
+        self.transformed.forward(clear_buffer=True)
+        return self.transformed.d[0].copy()
+
+    def decode(self, boundary):
+        self.decoder_in.d = boundary[None]
+        self.decoded.forward(clear_buffer=True)
+        return self.decoded.d[0].copy()
+
+
+def mean_training_heatmap(celebv_dir, persons, preprocess, limit=200):
+    """The average drawn boundary map of the persons' training frames (a baseline)."""
+    total, count = 0.0, 0
+    for person in persons:
+        source = CelebVSource(celebv_dir, person, "train", preprocess, ("heatmap",))
+        step = max(1, len(source) // limit)
+        for index in range(0, len(source), step):
+            total = total + source.get(index)[0]
+            count += 1
+    return total / count
+
+
+def mean_training_face(celebv_dir, person, preprocess, limit=200):
+    source = CelebVSource(celebv_dir, person, "train", preprocess, ("image",))
+    step = max(1, len(source) // limit)
+    faces = [source.get(index)[0] for index in range(0, len(source), step)]
+    return np.mean(faces, axis=0)
+
+
+def image_scores(generated, reference):
+    """PSNR and SSIM of [-1, 1] CHW images."""
+    a, b = denormalize_image(generated), denormalize_image(reference)
+    return psnr(a, b), ssim(a, b)
+
+
+def summarise(values):
+    return float(np.mean(values)) if values else float("nan")
+
+
+def evaluate(networks, transformer_cfg, celebv_dir, src, trg, paired, num_frames=None,
+             on_frame=None):
+    """All metrics as a dict; ``on_frame(index, panels)`` sees each reenacted frame."""
+    preprocess = transformer_cfg["preprocess"] if transformer_cfg else {}
+    render = HeatmapRenderer(preprocess)
+    source = CelebVSource(celebv_dir, src, "test", preprocess, ("image", "landmarks"))
+    target = CelebVSource(celebv_dir, trg, "test", preprocess, ("image", "landmarks"))
+    count = min(len(source), num_frames or len(source))
+    mean_map = mean_training_heatmap(celebv_dir, [src], preprocess)
+    mean_face = mean_training_face(celebv_dir, trg, preprocess)
+    target_index = {name: i for i, name in enumerate(target.names)}
+
+    scores = {key: [] for key in ("encoder", "encoder_baseline", "decoder_psnr", "decoder_ssim",
+                                  "psnr", "ssim", "no_transformer_psnr", "no_transformer_ssim",
+                                  "mean_face_psnr", "mean_face_ssim", "reenacted_boundary")}
+    for i in progress(range(count), total=count, desc="evaluation"):
+        image, landmarks = source.get(i)
+        truth = render(landmarks)
+        predicted = networks.encode(image)
+        scores["encoder"].append(boundary_distance(predicted, truth))
+        scores["encoder_baseline"].append(boundary_distance(mean_map, truth))
+    for i in range(min(len(target), count)):
+        image, landmarks = target.get(i)
+        face = networks.decode(render(landmarks))
+        p, s = image_scores(face, image)
+        scores["decoder_psnr"].append(p)
+        scores["decoder_ssim"].append(s)
+    if paired and networks.transformed is not None:
+        for i in range(count):
+            name = source.names[i]
+            if name not in target_index:
+                continue
+            image, _ = source.get(i)
+            truth_image, truth_landmarks = target.get(target_index[name])
+            boundary = networks.encode(image)
+            transformed = networks.transform(boundary)
+            generated = networks.decode(transformed)
+            without = networks.decode(boundary)
+            for key, candidate in (("", generated), ("no_transformer_", without),
+                                   ("mean_face_", mean_face)):
+                p, s = image_scores(candidate, truth_image)
+                scores[key + "psnr"].append(p)
+                scores[key + "ssim"].append(s)
+            scores["reenacted_boundary"].append(
+                boundary_distance(networks.encode(generated), render(truth_landmarks)))
+            if on_frame is not None:
+                on_frame(i, (image, boundary, transformed, generated, truth_image, without))
+    metrics = {
+        "encoder": {"boundary_distance_px": summarise(scores["encoder"]),
+                    "mean_map_baseline_px": summarise(scores["encoder_baseline"]),
+                    "frames": count},
+        "decoder": {"psnr": summarise(scores["decoder_psnr"]),
+                    "ssim": summarise(scores["decoder_ssim"]),
+                    "frames": len(scores["decoder_psnr"])},
+    }
+    if scores["psnr"]:
+        metrics["reenactment"] = {
+            "psnr": summarise(scores["psnr"]), "ssim": summarise(scores["ssim"]),
+            "no_transformer_psnr": summarise(scores["no_transformer_psnr"]),
+            "no_transformer_ssim": summarise(scores["no_transformer_ssim"]),
+            "mean_face_psnr": summarise(scores["mean_face_psnr"]),
+            "mean_face_ssim": summarise(scores["mean_face_ssim"]),
+            "boundary_distance_px": summarise(scores["reenacted_boundary"]),
+            "frames": len(scores["psnr"])}
+    return metrics
+
+
+def get_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    for network in ("encoder", "transformer", "decoder"):
+        parser.add_argument("--{}-config".format(network), required=network != "transformer",
+                            help="training_info.yaml of the {} run".format(network))
+        parser.add_argument("--{}-param-file".format(network), default=None)
+    parser.add_argument("--src-celeb-name", required=True)
+    parser.add_argument("--trg-celeb-name", required=True)
+    parser.add_argument("--celebv-dir", default=None,
+                        help="CelebV folder (default: the decoder's train_dir)")
+    parser.add_argument("--paired", action="store_true",
+                        help="frame k of the target is the ground truth of the source's frame k")
+    parser.add_argument("-n", "--num-frames", type=int, default=None)
+    parser.add_argument("--batch-stat", action="store_true")
+    parser.add_argument("--json", default=None, help="also write the metrics to this file")
+    parser.add_argument("--context", default="cudnn")
+    return parser.parse_args(argv)
+
+
+def load_networks(args):
+    encoder_cfg = load_run_config(args.encoder_config)
+    decoder_cfg = load_run_config(args.decoder_config)
+    transformer_cfg = load_run_config(args.transformer_config) if args.transformer_config else None
+    if decoder_cfg["trg_celeb_name"] != args.trg_celeb_name:
+        raise UserError("the decoder was trained for {}, not {}".format(
+            decoder_cfg["trg_celeb_name"], args.trg_celeb_name))
+    files = {"encoder": encoder_param_file(encoder_cfg, args.encoder_param_file),
+             "decoder": decoder_param_file(decoder_cfg, args.decoder_param_file)}
+    if transformer_cfg is not None:
+        files["transformer"] = transformer_param_file(transformer_cfg,
+                                                      args.transformer_param_file)
+    networks = Networks(encoder_cfg, transformer_cfg, decoder_cfg, files, args.batch_stat)
+    return networks, transformer_cfg or decoder_cfg, decoder_cfg
+
+
+def main(argv=None):
+    args = get_args(argv)
+    nn.clear_parameters()
+    setup_context(args.context)
+    networks, transformer_cfg, decoder_cfg = load_networks(args)
+    metrics = evaluate(networks, transformer_cfg, args.celebv_dir or decoder_cfg["train_dir"],
+                       args.src_celeb_name, args.trg_celeb_name, args.paired, args.num_frames)
+    text = json.dumps(metrics, indent=2, sort_keys=True)
+    print(text)
+    if args.json:
+        atomic_write_text(args.json, text + "\n")
+    return metrics
+
+
+if __name__ == "__main__":
+    run_main(main)
