@@ -3,10 +3,12 @@
 # 3.8-3.10 interpreter (see find_python.sh; override with PYTHON=...).
 VENV := .venv
 VENV_PYTHON := $(VENV)/bin/python
+PIP := $(VENV_PYTHON) -m pip install --quiet
 STAMP := $(VENV)/.installed
-DEMO_DATA := datasets/synthetic
+# The optional packages (ONNX export and runtime, face landmarks) are tested too.
+STAMP_OPTIONAL := $(VENV)/.installed-optional
 
-.PHONY: demo test venv clean-demo
+.PHONY: demo test venv optional clean-demo
 
 venv: $(STAMP)
 
@@ -16,22 +18,25 @@ $(STAMP): requirements.txt
 		echo "creating $(VENV) with $$interpreter"; \
 		"$$interpreter" -m venv $(VENV) || exit 1; \
 	fi
-	$(VENV_PYTHON) -m pip install --quiet --upgrade pip
-	$(VENV_PYTHON) -m pip install --quiet -r requirements.txt
+	$(PIP) --upgrade pip
+	$(PIP) -r requirements.txt
 	@touch $(STAMP)
 
-test: $(STAMP)
+optional: $(STAMP_OPTIONAL)
+
+# nnabla-converter goes in with --no-deps (its dependencies would pull TensorFlow
+# and numpy 2); see requirements-deploy.txt.
+$(STAMP_OPTIONAL): $(STAMP) requirements-deploy.txt requirements-faces.txt
+	$(PIP) -r requirements-deploy.txt
+	$(PIP) --no-deps nnabla-converter==1.39.0
+	$(PIP) -r requirements-faces.txt
+	@touch $(STAMP_OPTIONAL)
+
+test: $(STAMP_OPTIONAL)
 	$(VENV_PYTHON) -m pytest -q tests
 
 demo: $(STAMP)
-	$(VENV_PYTHON) -m utils.synthetic_faces --out-dir $(DEMO_DATA)
-	./split_celebv.sh $(DEMO_DATA)/CelebV 250
-	$(VENV_PYTHON) preprocess.py --dataset WFLW --mode train --src-dir $(DEMO_DATA)/WFLW \
-		--out-dir $(DEMO_DATA)/WFLW_heatmaps --workers 2
-	$(VENV_PYTHON) preprocess.py --dataset WFLW --mode test --src-dir $(DEMO_DATA)/WFLW \
-		--out-dir $(DEMO_DATA)/WFLW_heatmaps --workers 2
-	$(VENV_PYTHON) preprocess.py --dataset CelebV --src-dir $(DEMO_DATA) \
-		--out-dir $(DEMO_DATA)/celebv_heatmaps_GT --workers 2
+	$(VENV_PYTHON) demo.py
 
 clean-demo:
-	rm -rf $(DEMO_DATA) demo_output
+	rm -rf demo_output

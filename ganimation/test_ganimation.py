@@ -21,6 +21,8 @@
     python ganimation/test_ganimation.py <run> --aus-file targets.txt
     # a photo: detect the face, edit the crop, blend it back into the photo
     python ganimation/test_ganimation.py <run> --image me.jpg --aus AU12=3 --paste-back
+    # the generator exported to ONNX and run by onnxruntime (requirements-deploy.txt)
+    python ganimation/test_ganimation.py <run> --backend onnxruntime
 
 For ``--num-steps K`` the conditions are y(a) = a * target + (1 - a) * source
 for a = 1/K, ..., 1.  Per edit ``<out>/<name>.png`` is the strip [source,
@@ -33,6 +35,11 @@ A photo's source AUs are estimated by the run's critic (its AU head was
 trained on real faces), unless ``--source-aus`` gives them.  Instance
 normalisation uses each image's own statistics, so results do not depend on
 how many steps are computed together.
+
+``--backend onnxruntime`` runs the generator exported to ONNX (cached next to
+the parameter file for the batch of ``--num-steps``, exported again when the
+parameters change) with the same pre- and post-processing; the critic that
+estimates a photo's AUs runs once per photo and stays in nnabla.
 """
 import argparse
 import glob
@@ -51,6 +58,7 @@ from ganimation.models import D_SCOPE, G_SCOPE, criticise, edit_faces  # noqa: E
 from utils.checkpoint import load_parameters_checked  # noqa: E402
 from utils.config import TRAINING_INFO_NAME, read_training_info  # noqa: E402
 from utils.context import setup_context  # noqa: E402
+from utils.deploy import NnablaRunner, onnx_runner  # noqa: E402
 from utils.face_crop import crop_square  # noqa: E402
 from utils.image_io import read_rgb, write_image, write_video  # noqa: E402
 from utils.monitoring import progress, tile_images  # noqa: E402
@@ -80,26 +88,39 @@ def interpolation_alphas(num_steps):
 
 
 class ExpressionEditor:
-    """A trained generator applied to one face for all interpolation steps at once."""
+    """A trained generator applied to one face for all interpolation steps at once.
 
-    def __init__(self, config, param_file, num_steps):
-        size = config["data"]["image_size"]
+    ``backend`` "nnabla" builds the generator in the current parameter scope;
+    "onnxruntime" runs its ONNX export.  Both take the same inputs (the face
+    repeated per step, the interpolated AUs) and give the same outputs.
+    """
+
+    def __init__(self, config, param_file, num_steps, backend="nnabla", threads=None):
         self.alphas = interpolation_alphas(num_steps)
-        self.faces = nn.Variable((num_steps, 3, size, size))
-        self.conditions = nn.Variable((num_steps, NUM_AUS))
-        self.output, self.color, self.attention = edit_faces(self.faces, self.conditions,
-                                                             config["model"])
-        for variable in (self.output, self.color, self.attention):
-            variable.persistent = True
+        if backend == "onnxruntime":
+            self.network = onnx_runner("ganimation", config, param_file, num_steps,
+                                       threads=threads)
+            return
+        if backend != "nnabla":
+            raise UserError("unknown backend '{}'; choose nnabla or onnxruntime".format(backend))
+        size = config["data"]["image_size"]
+        faces = nn.Variable((num_steps, 3, size, size))
+        conditions = nn.Variable((num_steps, NUM_AUS))
+        output, color, attention = edit_faces(faces, conditions, config["model"])
         load_parameters_checked(param_file, G_SCOPE, strict=True)
+        self.network = NnablaRunner({"face": faces, "aus": conditions},
+                                    {"output": output, "color": color, "attention": attention})
+
+    def inputs(self, face, source_aus, target_aus):
+        """The generator's inputs: the face once per step, and each step's AUs."""
+        faces = np.broadcast_to(face, (len(self.alphas),) + face.shape)
+        conditions = self.alphas[:, None] * target_aus[None] + \
+            (1.0 - self.alphas[:, None]) * source_aus[None]
+        return faces, conditions.astype(np.float32)
 
     def __call__(self, face, source_aus, target_aus):
         """face (3, S, S), AUs / 5 -> (outputs, colors, attentions), one per step."""
-        self.faces.d = np.broadcast_to(face, self.faces.shape)
-        self.conditions.d = self.alphas[:, None] * target_aus[None] + \
-            (1.0 - self.alphas[:, None]) * source_aus[None]
-        self.output.forward(clear_buffer=True)
-        return self.output.d.copy(), self.color.d.copy(), self.attention.d.copy()
+        return self.network(*self.inputs(face, source_aus, target_aus))
 
 
 class AUEstimator:
@@ -265,6 +286,11 @@ def build_parser():
                         help="also write the attention and colour masks")
     parser.add_argument("--out-dir", default=None)
     parser.add_argument("--seed", type=int, default=0, help="choice of transfer targets")
+    parser.add_argument("--backend", choices=("nnabla", "onnxruntime"), default="nnabla",
+                        help="run the generator in nnabla (--context) or exported to ONNX on "
+                             "onnxruntime (CPU)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="onnxruntime threads (default: all cores)")
     parser.add_argument("--context", default="cudnn")
     parser.add_argument("--device-id", type=int, default=0)
     return parser
@@ -274,13 +300,16 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.paste_back and not args.image:
         raise UserError("--paste-back needs --image")
+    if args.threads is not None and args.threads < 1:
+        raise UserError("--threads must be at least 1")
     config, run_dir = load_run(args.config)
-    setup_context(args.context, args.device_id)
+    # onnxruntime runs on the CPU; nnabla then only exports and runs the critic.
+    setup_context(args.context if args.backend == "nnabla" else "cpu", args.device_id)
     data, test = config["data"], config["test"]
     num_steps = args.num_steps or test["num_steps"]
     args.fps = args.fps or test["fps"]
     param_file = args.param_file or newest_parameters(run_dir, G_SCOPE)
-    editor = ExpressionEditor(config, param_file, num_steps)
+    editor = ExpressionEditor(config, param_file, num_steps, args.backend, args.threads)
     out_dir = args.out_dir or os.path.join(test["logdir"], "ganimation", config["experiment_name"])
     rng = np.random.RandomState(args.seed)
     data_dir = args.data_dir or data["data_dir"]

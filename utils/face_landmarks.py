@@ -45,10 +45,14 @@ import glob
 import os
 
 import cv2
+import imageio.v2 as imageio_v2
 import numpy as np
 
+from .atomic_files import atomic_write_text, ensure_writable_dir
 from .face_crop import crop_square, transform_points
 from .face_layout import ibug68_to_wflw98
+from .image_io import write_image
+from .landmark_files import format_celebv_line, read_lines
 from .user_errors import UserError
 
 REQUIREMENTS_HINT = "pip install -r requirements-faces.txt"
@@ -58,11 +62,12 @@ SHARED_MODEL_DIRS = ("/usr/share/dlib", "/usr/share/dlib-data", "/usr/local/shar
 DETECTORS = ("auto", "dlib", "haar")
 HAAR_CASCADE = "haarcascade_frontalface_default.xml"
 
-# Detection runs on a copy of the frame whose longer side is at most this:
-# the HOG detector's cost grows with the pixel count, and with one upsampling
-# it still finds faces of ~40 px in it (6 % of the longer side).
-DETECTION_MAX_SIDE = 640
-DLIB_UPSAMPLE = 1
+# dlib's HOG window is 80 px.  The first pass looks for faces of at least that
+# size at (nearly) full resolution, where a borderline face (shadowed, turned)
+# scores best; only when it finds none does a second pass upsample a copy of
+# at most 640 px, which finds faces down to ~40 px (6 % of its longer side).
+# Both caps bound the cost, which grows with the pixel count.
+DETECTION_PASSES = ((1280, 0), (640, 1))  # (longer side at most, upsamplings)
 # A Haar box relative to dlib's box of the same face (medians over 63 photos):
 # 1.065 times as wide, its centre 0.07 dlib-widths higher and 0.02 to the right.
 HAAR_TO_DLIB_SCALE = 1.0 / 1.065
@@ -183,12 +188,12 @@ class FaceDetector:
     (dlib, then Haar on frames where dlib finds nothing).
     """
 
-    def __init__(self, kind="auto", max_side=DETECTION_MAX_SIDE):
+    def __init__(self, kind="auto", passes=DETECTION_PASSES):
         if kind not in DETECTORS:
             raise UserError("unknown face detector '{}' (choose from {})".format(
                 kind, ", ".join(DETECTORS)))
         self.kind = kind
-        self.max_side = max_side
+        self.passes = passes
         self._hog = import_dlib().get_frontal_face_detector() if kind != "haar" else None
         self._haar = None
         if kind != "dlib":
@@ -197,21 +202,30 @@ class FaceDetector:
                 raise UserError("OpenCV's {} could not be loaded".format(HAAR_CASCADE))
 
     def __call__(self, rgb):
-        height, width = rgb.shape[:2]
-        scale = min(1.0, self.max_side / float(max(height, width)))
-        small = rgb if scale == 1.0 else cv2.resize(
-            rgb, (max(1, int(round(width * scale))), max(1, int(round(height * scale)))),
-            interpolation=cv2.INTER_AREA)
-        boxes = self._dlib_boxes(small) if self._hog is not None else []
+        rgb = np.ascontiguousarray(rgb)
+        boxes = []
+        if self._hog is not None:
+            for max_side, upsample in self.passes:
+                boxes = self._scaled(rgb, max_side, lambda image: self._dlib_boxes(image, upsample))
+                if boxes:
+                    break
         if not boxes and self._haar is not None:
-            boxes = self._haar_boxes(small)
-        # Back to full-resolution pixel-centred coordinates.
-        boxes = [(np.asarray(b, np.float64) + 0.5) / scale - 0.5 for b in boxes]
+            boxes = self._scaled(rgb, self.passes[-1][0], self._haar_boxes)
         return sorted(boxes, key=_box_area, reverse=True)
 
-    def _dlib_boxes(self, rgb):
-        return [(r.left(), r.top(), r.right(), r.bottom())
-                for r in self._hog(np.ascontiguousarray(rgb), DLIB_UPSAMPLE)]
+    @staticmethod
+    def _scaled(rgb, max_side, detect):
+        """Boxes found by ``detect`` on a copy at most ``max_side`` px, in ``rgb``'s pixels."""
+        height, width = rgb.shape[:2]
+        scale = min(1.0, max_side / float(max(height, width)))
+        if scale < 1.0:
+            rgb = cv2.resize(rgb, (max(1, int(round(width * scale))),
+                                   max(1, int(round(height * scale)))),
+                             interpolation=cv2.INTER_AREA)
+        return [(np.asarray(box, np.float64) + 0.5) / scale - 0.5 for box in detect(rgb)]
+
+    def _dlib_boxes(self, rgb, upsample):
+        return [(r.left(), r.top(), r.right(), r.bottom()) for r in self._hog(rgb, upsample)]
 
     def _haar_boxes(self, rgb):
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
@@ -396,8 +410,8 @@ def detect_and_align(image, size=128, detector="auto", landmark_model=None, fram
 def haar_face_box(rgb):
     """The GANimation square of the largest Haar face, for when dlib is missing.
 
-    Without landmarks, the square is the Haar box moved to dlib's framing and
-    scaled by the median dlib box / GANimation crop ratio (which is 1).
+    Without landmarks, the square is the Haar box moved and scaled to where
+    dlib's box would be: the box the authors cropped.
     """
     detector = FaceDetector("haar")
     box = detector.largest(np.ascontiguousarray(rgb))
@@ -407,18 +421,108 @@ def haar_face_box(rgb):
     return inside_box((box[0] - 0.5, box[1] - 0.5, side), rgb.shape)
 
 
-def find_face_box(rgb, size=128, landmark_model=None, notice=print):
+def find_face_box(rgb, landmark_model=None, notice=print):
     """GANimation's crop square (x0, y0, side) of a photo's largest face, or None.
 
-    Uses landmarks when dlib is installed, else OpenCV's Haar detector after a
+    The square is framed like the authors' celebA crops, whatever size the
+    crop is then resized to, and lies inside the photo (for paste-back).  Uses
+    landmarks when dlib is installed, else OpenCV's Haar detector after a
     one-line ``notice``.
     """
     problem = face_tools_problem(landmark_model)
     if problem is None:
-        face = detect_and_align(rgb, size, landmark_model=landmark_model)
+        face = detect_and_align(rgb, 128, landmark_model=landmark_model, framing="ganimation")
         return None if face is None else face.box
     if landmark_model:
         raise FaceToolsMissing(problem)
     if notice:
         notice("note: {}; using OpenCV's Haar detector without landmarks".format(problem))
     return haar_face_box(rgb)
+
+
+# --- a CelebV person folder from one's own frames -------------------------------
+
+def video_frame_count(path):
+    """The approximate number of frames of a video (None when unknown), for progress bars."""
+    try:
+        with imageio_v2.get_reader(path, format="FFMPEG") as reader:
+            meta = reader.get_meta_data()
+        count = meta.get("fps", 0) * meta.get("duration", 0)
+    except Exception:  # only a progress-bar total: never worth failing for
+        return None
+    return int(round(count)) or None
+
+
+class PersonWriter:
+    """Writes ``<root>/<person>/Image/<k:06d>.jpg`` and ``all_98pt.txt`` (CelebV layout).
+
+    Images are numbered in the order they are added.  An existing
+    ``all_98pt.txt`` is an error unless ``append`` (numbering continues after
+    it) or ``overwrite``.  The list is written atomically by :meth:`close`;
+    split files left from an earlier list would point at other images, so they
+    are removed, or rewritten when ``num_train`` is given (the first
+    ``num_train`` lines train, as ``split_celebv.sh`` splits).
+    """
+
+    SPLIT_FILES = ("train_98pt.txt", "test_98pt.txt")
+
+    def __init__(self, root, person, append=False, overwrite=False, num_train=None):
+        if not person or person in (".", "..") or os.sep in person or \
+                (os.altsep and os.altsep in person):
+            raise UserError("invalid person name {!r}: it must be a plain folder name".format(
+                person))
+        self.folder = os.path.join(root, person)
+        self.list_path = os.path.join(self.folder, "all_98pt.txt")
+        self.num_train = num_train
+        self.lines = []
+        if os.path.isfile(self.list_path):
+            if append:
+                self.lines = [line.rstrip("\n") for _, line in read_lines(self.list_path)]
+            elif not overwrite:
+                raise UserError("{} exists; pass --append to add frames to {} or --overwrite to "
+                                "replace them".format(self.list_path, person))
+        self.image_dir = ensure_writable_dir(os.path.join(self.folder, "Image"))
+        self.first_index = self._next_index()
+        self.added = 0
+
+    def _next_index(self):
+        indices = [-1]
+        for line in self.lines:
+            stem = os.path.splitext(line.split()[-1])[0]
+            if stem.isdigit():
+                indices.append(int(stem))
+        return max(indices) + 1
+
+    def add(self, crop, landmarks):
+        """Write one 256x256 crop and remember its line; returns the image name."""
+        name = "{:06d}.jpg".format(self.first_index + self.added)
+        write_image(os.path.join(self.image_dir, name), crop)
+        self.lines.append(format_celebv_line(name, landmarks))
+        self.added += 1
+        return name
+
+    def close(self):
+        """Write the landmark list (and the split); returns the notes to print."""
+        if not self.added:
+            raise UserError("no face found in any frame: nothing written to {}".format(self.folder))
+        atomic_write_text(self.list_path, "".join(line + "\n" for line in self.lines))
+        notes = []
+        split_paths = [os.path.join(self.folder, name) for name in self.SPLIT_FILES]
+        if self.num_train is None:
+            stale = [path for path in split_paths if os.path.isfile(path)]
+            for path in stale:
+                os.remove(path)
+            if stale:
+                notes.append("removed the split files of the previous list ({}): split again "
+                             "with split_celebv.sh or --num-train".format(
+                                 ", ".join(os.path.basename(p) for p in stale)))
+        else:
+            if not 0 < self.num_train < len(self.lines):
+                raise UserError("--num-train {} leaves no train or no test frame: {} has {} "
+                                "frames".format(self.num_train, self.list_path, len(self.lines)))
+            for path, part in zip(split_paths, (self.lines[:self.num_train],
+                                                self.lines[self.num_train:])):
+                atomic_write_text(path, "".join(line + "\n" for line in part))
+            notes.append("split: {} train, {} test".format(self.num_train,
+                                                          len(self.lines) - self.num_train))
+        return notes
