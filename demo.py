@@ -45,11 +45,11 @@ import sys
 import time
 
 import yaml
+from tqdm import tqdm
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from utils.atomic_files import atomic_write_text, ensure_writable_dir  # noqa: E402
-from utils.config import merge_config  # noqa: E402
 from utils.monitoring import progress  # noqa: E402
 from utils.user_errors import UserError, run_main  # noqa: E402
 
@@ -65,13 +65,27 @@ DATA = {
 # --mini: every training stage runs one or two iterations of a tiny network.
 MINI_OVERRIDES = {
     "encoder": {"model": {"planes": 4, "hourglass_depth": 1},
-                "train": {"epochs": 1, "batch_size": 2}, "test": {"batch_size": 3}},
-    "decoder": {"model": {"ngf": 4, "ndf": 4}, "train": {"epochs": 1, "batch_size": 4}},
+                "train": {"epochs": 1, "batch_size": 2}, "test": {"batch_size": 3},
+                "monitor": {"interval": 1}},
+    "decoder": {"model": {"ngf": 4, "ndf": 4}, "train": {"epochs": 1, "batch_size": 4},
+                "monitor": {"interval": 1}},
     "transformer": {"model": {"ngf": 4, "n_blocks": 1, "ndf": 4},
-                    "train": {"epochs": 1, "batch_size": 4}},
+                    "train": {"epochs": 1, "batch_size": 4}, "monitor": {"interval": 1}},
     "ganimation": {"model": {"g_conv_dim": 4, "d_conv_dim": 4},
-                   "train": {"epochs_no_decay": 1, "epochs_decay": 0, "batch_size": 8}},
+                   "train": {"epochs_no_decay": 1, "epochs_decay": 0, "batch_size": 8},
+                   "monitor": {"interval": 1}},
 }
+
+
+def deep_update(base, overrides):
+    """``base`` with ``overrides`` merged in (the training scripts check the keys)."""
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_update(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 class Demo:
@@ -111,10 +125,10 @@ class Demo:
             "ganimation": {"data": {"data_dir": os.path.join(self.data, "celebA")},
                            "test": {"logdir": os.path.join(self.out, "tmp.result")}},
         }[module]
-        config = merge_config(config, paths, "demo paths")
-        config = merge_config(config, {"logdir": self.monitor, "experiment_name": "demo"}, "demo")
+        config = deep_update(config, paths)
+        config = deep_update(config, {"logdir": self.monitor, "experiment_name": "demo"})
         if self.args.mini:
-            config = merge_config(config, MINI_OVERRIDES[module], "--mini")
+            config = deep_update(config, MINI_OVERRIDES[module])
         path = os.path.join(self.configs, module + ".yaml")
         atomic_write_text(path, yaml.safe_dump(config, sort_keys=True))
         return path
@@ -175,7 +189,8 @@ def stage_list(demo):
                      os.path.join(d.out, "reenactment.gif"), "--context", "cpu"]]),
         ("expressions", "editing expressions of test faces", ["ganimation"],
          lambda d: [[PYTHON, "ganimation/test_ganimation.py", d.run_dir("ganimation"),
-                     "-n", "4", "--as-gif", "--save-masks", "--out-dir", expressions_dir,
+                     "-n", "2" if d.args.mini else "4", "--as-gif", "--save-masks",
+                     "--out-dir", expressions_dir,
                      "--context", "cpu"]]),
         ("evaluation", "measuring the models on held-out data",
          ["encoder", "transformer", "decoder", "ganimation", "au_regressor"],
@@ -213,7 +228,7 @@ class RunningStage:
         self.commands = list(commands)
         self.log_path = os.path.join(demo.logs, name + ".log")
         self.log = open(self.log_path, "w")
-        print("[{}/{}] {}".format(index, count, description), flush=True)
+        tqdm.write("[{}/{}] {}".format(index, count, description))
         self.bar = progress(None, total=len(self.commands), desc=name)
         self.bar.position = position
         self.process = None

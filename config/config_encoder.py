@@ -45,7 +45,10 @@ config = {
     "finetune": {
         "param_path": None,
     },
-    "loss_name": "mse",  # or "bce"
+    "loss_name": "mse",  # or "weighted_mse", "bce"
+    "loss": {
+        "foreground_weight": 10.0,  # weighted_mse: weight of pixels near a boundary
+    },
     "train": {
         "epochs": 500,
         "batch_size": 32,

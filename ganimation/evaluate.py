@@ -92,6 +92,15 @@ def _resize_batch(faces, size):
                                 interpolation=cv2.INTER_AREA).transpose(2, 0, 1) for f in faces])
 
 
+def au_errors(read_edited, read_inputs, targets, sources):
+    """Mean absolute AU errors on OpenFace's 0-5 scale, from readings and vectors / 5."""
+    return {
+        "edited_au_error": float(np.abs(read_edited - targets).mean() * AU_SCALE),
+        "input_au_error": float(np.abs(read_inputs - targets).mean() * AU_SCALE),
+        "regressor_au_error": float(np.abs(read_inputs - sources).mean() * AU_SCALE),
+    }
+
+
 def train_regressor(args):
     seed_everything(args.seed)
     train = AUFaceSource(args.data_dir, "train", args.image_size, flip=True, target_noise=0.0,
@@ -151,13 +160,8 @@ def evaluate(args):
     inputs, edited = np.stack(inputs), np.stack(edited)
     targets, sources = np.stack(targets), np.stack(sources)
     read_inputs, read_edited = regressor(inputs), regressor(edited)
-    metrics = {
-        "edited_au_error": float(np.abs(read_edited - targets).mean() * AU_SCALE),
-        "input_au_error": float(np.abs(read_inputs - targets).mean() * AU_SCALE),
-        "regressor_au_error": float(np.abs(read_inputs - sources).mean() * AU_SCALE),
-        "mean_attention": float(np.mean(attention)),
-        "faces": count,
-    }
+    metrics = au_errors(read_edited, read_inputs, targets, sources)
+    metrics.update({"mean_attention": float(np.mean(attention)), "faces": count})
     text = json.dumps(metrics, indent=2, sort_keys=True)
     print(text)
     if args.json:

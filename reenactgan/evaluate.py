@@ -19,8 +19,11 @@
         [--paired] [-n 50] [--json metrics.json]
 
 * encoder: mean boundary distance (pixels of the 64x64 maps) between its
-  predictions and the boundaries drawn from the landmarks, on the source's
-  test frames, next to a baseline that always predicts the mean training map;
+  predictions and the boundaries drawn from the landmarks, on the held-out
+  split of its own data set (WFLW test), next to a baseline that always
+  predicts the mean training map; the same on the source person's test
+  frames (there the mean map of that person is a strong baseline, since a
+  person's aligned frames barely move);
 * decoder: PSNR and SSIM of the target's test faces decoded from their own
   (drawn) boundaries;
 * reenactment (``--paired``: frame k of the target shows frame k's expression
@@ -43,7 +46,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from reenactgan.data import CelebVSource, HeatmapRenderer, denormalize_image  # noqa: E402
+from reenactgan.data import CelebVSource, HeatmapRenderer, WFLWSource, \
+    denormalize_image  # noqa: E402
 from reenactgan.metrics import boundary_distance, psnr, ssim  # noqa: E402
 from reenactgan.models import netG_decoder, netG_transformer  # noqa: E402
 from reenactgan.run_files import build_encoder, decoder_param_file, encoder_param_file, \
@@ -104,6 +108,21 @@ def mean_training_heatmap(celebv_dir, persons, preprocess, limit=200):
     return total / count
 
 
+def evaluate_encoder_on_wflw(networks, data_dir, preprocess, limit=None):
+    """(encoder distance, mean-map baseline distance) on the WFLW test split."""
+    train = WFLWSource(data_dir, "train", preprocess)
+    test = WFLWSource(data_dir, "test", preprocess)
+    mean_map = np.mean([train.get(i)[1] for i in range(0, len(train),
+                                                        max(1, len(train) // 200))], axis=0)
+    count = min(len(test), limit or len(test))
+    model, baseline = [], []
+    for i in progress(range(count), total=count, desc="encoder on WFLW"):
+        image, truth = test.get(i)
+        model.append(boundary_distance(networks.encode(image), truth))
+        baseline.append(boundary_distance(mean_map, truth))
+    return summarise(model), summarise(baseline), count
+
+
 def mean_training_face(celebv_dir, person, preprocess, limit=200):
     source = CelebVSource(celebv_dir, person, "train", preprocess, ("image",))
     step = max(1, len(source) // limit)
@@ -122,7 +141,7 @@ def summarise(values):
 
 
 def evaluate(networks, transformer_cfg, celebv_dir, src, trg, paired, num_frames=None,
-             on_frame=None):
+             on_frame=None, wflw_dir=None):
     """All metrics as a dict; ``on_frame(index, panels)`` sees each reenacted frame."""
     preprocess = transformer_cfg["preprocess"] if transformer_cfg else {}
     render = HeatmapRenderer(preprocess)
@@ -169,13 +188,19 @@ def evaluate(networks, transformer_cfg, celebv_dir, src, trg, paired, num_frames
             if on_frame is not None:
                 on_frame(i, (image, boundary, transformed, generated, truth_image, without))
     metrics = {
-        "encoder": {"boundary_distance_px": summarise(scores["encoder"]),
-                    "mean_map_baseline_px": summarise(scores["encoder_baseline"]),
-                    "frames": count},
+        "encoder_on_source_frames": {"boundary_distance_px": summarise(scores["encoder"]),
+                                     "mean_map_baseline_px": summarise(scores["encoder_baseline"]),
+                                     "frames": count},
         "decoder": {"psnr": summarise(scores["decoder_psnr"]),
                     "ssim": summarise(scores["decoder_ssim"]),
                     "frames": len(scores["decoder_psnr"])},
     }
+    if wflw_dir:
+        distance, baseline, faces = evaluate_encoder_on_wflw(networks, wflw_dir, preprocess,
+                                                            num_frames)
+        metrics["encoder"] = {"boundary_distance_px": distance,
+                              "mean_map_baseline_px": baseline, "faces": faces,
+                              "data": "WFLW test split"}
     if scores["psnr"]:
         metrics["reenactment"] = {
             "psnr": summarise(scores["psnr"]), "ssim": summarise(scores["ssim"]),
@@ -198,6 +223,9 @@ def get_args(argv):
     parser.add_argument("--trg-celeb-name", required=True)
     parser.add_argument("--celebv-dir", default=None,
                         help="CelebV folder (default: the decoder's train_dir)")
+    parser.add_argument("--wflw-dir", default=None,
+                        help="WFLW caches for the encoder's held-out split (default: the "
+                             "encoder's path.data_dir; 'none' to skip)")
     parser.add_argument("--paired", action="store_true",
                         help="frame k of the target is the ground truth of the source's frame k")
     parser.add_argument("-n", "--num-frames", type=int, default=None)
@@ -220,16 +248,18 @@ def load_networks(args):
         files["transformer"] = transformer_param_file(transformer_cfg,
                                                       args.transformer_param_file)
     networks = Networks(encoder_cfg, transformer_cfg, decoder_cfg, files, args.batch_stat)
-    return networks, transformer_cfg or decoder_cfg, decoder_cfg
+    return networks, transformer_cfg or decoder_cfg, decoder_cfg, encoder_cfg
 
 
 def main(argv=None):
     args = get_args(argv)
     nn.clear_parameters()
     setup_context(args.context)
-    networks, transformer_cfg, decoder_cfg = load_networks(args)
+    networks, transformer_cfg, decoder_cfg, encoder_cfg = load_networks(args)
+    wflw_dir = args.wflw_dir or encoder_cfg["path"]["data_dir"]
     metrics = evaluate(networks, transformer_cfg, args.celebv_dir or decoder_cfg["train_dir"],
-                       args.src_celeb_name, args.trg_celeb_name, args.paired, args.num_frames)
+                       args.src_celeb_name, args.trg_celeb_name, args.paired, args.num_frames,
+                       wflw_dir=None if wflw_dir == "none" else wflw_dir)
     text = json.dumps(metrics, indent=2, sort_keys=True)
     print(text)
     if args.json:
