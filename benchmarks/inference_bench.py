@@ -94,8 +94,8 @@ def make_runner(plan, backend, network, batch_size, threads):
             return deploy.nnabla_runner(name, entry["config"], entry["param_file"], batch_size)
     else:
         def build(name):
-            return deploy.OnnxRunner(plan["networks"][name]["onnx"][str(batch_size)],
-                                     threads=threads)
+            export = plan["networks"][name]["onnx"][str(batch_size)]
+            return deploy.OnnxRunner(export["path"], threads=threads, streams=export["streams"])
     if network != "chain":
         return build(network)
     stages = [build(name) for name in CHAIN]
@@ -189,11 +189,18 @@ def conv_flops_per_frame(name, config):
     return total[0]
 
 
-def prepare(work_dir, names, batch_sizes, configs):
-    """Random parameters per network and their ONNX exports; the plan the workers read."""
+def prepare_worker(work_dir, names, batch_sizes, configs, threads, streams):
+    """Random parameters per network and their ONNX exports; the plan the workers read.
+
+    A worker of its own, so that the parent stays small: a child's ru_maxrss
+    starts from its parent's resident memory at fork.
+    """
+    import nnabla as nn
     from utils import deploy
     from utils.checkpoint import save_parameters_atomic
-    import nnabla as nn
+    from utils.context import setup_context
+    deploy.require_deploy_packages()
+    setup_context("cpu")
     nn.random.seed(0)
     plan = {"networks": {}}
     for name in names:
@@ -203,15 +210,20 @@ def prepare(work_dir, names, batch_sizes, configs):
             save_parameters_atomic(param_file, scope)
         onnx = {}
         for batch_size in batch_sizes:
-            onnx[str(batch_size)] = deploy.cached_onnx(name, configs[name], param_file,
-                                                       batch_size, verbose=False)
+            # As the test scripts run it: the batch in groups side by side.
+            groups = streams or deploy.parallel_streams(batch_size, threads)
+            if batch_size % groups:
+                raise SystemExit("--streams {} does not divide batch {}".format(groups,
+                                                                               batch_size))
+            onnx[str(batch_size)] = {"streams": groups, "path": deploy.cached_onnx(
+                name, configs[name], param_file, batch_size // groups, verbose=False)}
         plan["networks"][name] = {"config": configs[name], "param_file": param_file,
                                   "onnx": onnx, "flops_per_frame":
                                   conv_flops_per_frame(name, configs[name])}
     path = os.path.join(work_dir, "plan.json")
     with open(path, "w") as f:
         json.dump(plan, f)
-    return plan, path
+    return {"plan": path}
 
 
 def summarize(result, batch_size):
@@ -271,24 +283,36 @@ def markdown_table(report):
     return "\n".join(lines)
 
 
+def available_cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
 def parent(args):
-    from utils.atomic_files import atomic_write_text
-    from utils.deploy import default_threads, require_deploy_packages
-    require_deploy_packages()
-    threads = args.threads or default_threads()
-    configs = network_configs(args.quick)
+    # No nnabla here: the workers' peak memory would include the parent's.
+    cores = available_cores()
+    threads = args.threads or cores
     names = sorted({n for net in args.networks for n in (CHAIN if net == "chain" else [net])})
     load_before = os.getloadavg()[0]
-    if load_before > 0.5 * default_threads():
+    if load_before > 0.5 * cores:
         print("note: load average {:.1f} on {} cores; other processes slow the measurements "
-              "down".format(load_before, default_threads()), file=sys.stderr)
+              "down".format(load_before, cores), file=sys.stderr)
     work_dir = args.work_dir or tempfile.mkdtemp(prefix="inference-bench-")
     os.makedirs(work_dir, exist_ok=True)
     print("exporting {} to {}".format(", ".join(names), work_dir), file=sys.stderr)
-    plan, plan_path = prepare(work_dir, names, args.batch_sizes, configs)
+    prepare_arguments = ["--worker", "prepare", "--work-dir", work_dir, "--threads", threads,
+                         "--networks"] + names + ["--batch-sizes"] + args.batch_sizes
+    if args.streams:
+        prepare_arguments += ["--streams", args.streams]
+    answer, _ = spawn(prepare_arguments + (["--quick"] if args.quick else []))
+    plan_path = answer["plan"]
+    with open(plan_path) as f:
+        plan = json.load(f)
 
     matmul = {}
-    for label, count in (("one_core", 1), ("all_cores", default_threads())):
+    for label, count in (("one_core", 1), ("all_cores", cores)):
         environment = dict(os.environ, OPENBLAS_NUM_THREADS=str(count),
                            OMP_NUM_THREADS=str(count), MKL_NUM_THREADS=str(count))
         answer, _ = spawn(["--worker", "matmul", "--repeats", 5], environment)
@@ -312,7 +336,9 @@ def parent(args):
     report = {
         "sizes": "quick (reduced widths)" if args.quick else "paper",
         "onnxruntime_threads": threads,
-        "machine": {"cpu": cpu_name(), "cores": default_threads(),
+        "onnxruntime_streams": {b: plan["networks"][names[0]]["onnx"][str(b)]["streams"]
+                                for b in args.batch_sizes},
+        "machine": {"cpu": cpu_name(), "cores": cores,
                     "matmul_gflops_one_core": matmul["one_core"],
                     "matmul_gflops_all_cores": matmul["all_cores"],
                     "load_before": load_before, "load_after": os.getloadavg()[0],
@@ -338,6 +364,7 @@ def parent(args):
     text = json.dumps(report, indent=2, sort_keys=True)
     print(text)
     if args.json:
+        from utils.atomic_files import atomic_write_text
         atomic_write_text(args.json, text + "\n")
     return report
 
@@ -361,13 +388,17 @@ def get_args(argv):
                         help="time each measurement at least this long")
     parser.add_argument("--threads", type=int, default=None,
                         help="onnxruntime threads (default: all cores)")
+    parser.add_argument("--streams", type=int, default=None,
+                        help="onnxruntime: groups of a batch run side by side (default: as "
+                             "the test scripts, the largest divisor of the batch <= threads; "
+                             "1 = onnxruntime's threads only)")
     parser.add_argument("--json", default=None, help="also write the JSON here")
     parser.add_argument("--work-dir", default=None,
                         help="where the random parameters and ONNX files go (default: a "
                              "temporary folder)")
     parser.add_argument("--quick", action="store_true",
                         help="reduced widths, to check the script (not a measurement)")
-    parser.add_argument("--worker", choices=("matmul", "run"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=("matmul", "run", "prepare"), help=argparse.SUPPRESS)
     parser.add_argument("--plan", help=argparse.SUPPRESS)
     parser.add_argument("--backend", choices=BACKENDS, help=argparse.SUPPRESS)
     parser.add_argument("--network", choices=ALL_NETWORKS, help=argparse.SUPPRESS)
@@ -381,6 +412,10 @@ def main(argv=None):
     args = get_args(argv)
     if args.worker == "matmul":
         print(json.dumps(matmul_worker(args.repeats)))
+    elif args.worker == "prepare":
+        print(json.dumps(prepare_worker(args.work_dir, args.networks, args.batch_sizes,
+                                        network_configs(args.quick), args.threads,
+                                        args.streams)))
     elif args.worker == "run":
         with open(args.plan) as f:
             plan = json.load(f)

@@ -32,7 +32,10 @@
   ones, next to two baselines — the chain without the transformer (the
   source's boundaries straight into the target's decoder) and the target's
   mean training face — and the boundary distance between the encoder's
-  reading of the generated frames and the target's true boundaries.
+  reading of the generated frames and the target's true boundaries;
+* transformer (``--paired``): the boundary distance between its translation
+  of the source's drawn boundaries and the target's true boundaries, next to
+  the distance of the untranslated source boundaries.
 
 Batch norm uses the running averages (``--batch-stat`` for batch statistics).
 """
@@ -154,7 +157,8 @@ def evaluate(networks, transformer_cfg, celebv_dir, src, trg, paired, num_frames
 
     scores = {key: [] for key in ("encoder", "encoder_baseline", "decoder_psnr", "decoder_ssim",
                                   "psnr", "ssim", "no_transformer_psnr", "no_transformer_ssim",
-                                  "mean_face_psnr", "mean_face_ssim", "reenacted_boundary")}
+                                  "mean_face_psnr", "mean_face_ssim", "reenacted_boundary",
+                                  "transformer", "transformer_baseline")}
     for i in progress(range(count), total=count, desc="evaluation"):
         image, landmarks = source.get(i)
         truth = render(landmarks)
@@ -172,8 +176,14 @@ def evaluate(networks, transformer_cfg, celebv_dir, src, trg, paired, num_frames
             name = source.names[i]
             if name not in target_index:
                 continue
-            image, _ = source.get(i)
+            image, source_landmarks = source.get(i)
             truth_image, truth_landmarks = target.get(target_index[name])
+            # The transformer alone, on drawn boundaries: how much closer to the
+            # target's true boundary than the source's own boundary it gets.
+            drawn_source, drawn_target = render(source_landmarks), render(truth_landmarks)
+            scores["transformer"].append(boundary_distance(networks.transform(drawn_source),
+                                                           drawn_target))
+            scores["transformer_baseline"].append(boundary_distance(drawn_source, drawn_target))
             boundary = networks.encode(image)
             transformed = networks.transform(boundary)
             generated = networks.decode(transformed)
@@ -210,6 +220,10 @@ def evaluate(networks, transformer_cfg, celebv_dir, src, trg, paired, num_frames
             "mean_face_ssim": summarise(scores["mean_face_ssim"]),
             "boundary_distance_px": summarise(scores["reenacted_boundary"]),
             "frames": len(scores["psnr"])}
+        metrics["transformer"] = {
+            "boundary_distance_px": summarise(scores["transformer"]),
+            "source_boundary_baseline_px": summarise(scores["transformer_baseline"]),
+            "frames": len(scores["transformer"])}
     return metrics
 
 

@@ -33,9 +33,9 @@ ffmpeg; a GIF needs its frames until it is closed, keep those short).
 
 ``--backend onnxruntime`` runs the three networks exported to ONNX (cached
 next to each parameter file, exported again when the parameters change) on
-onnxruntime, ~10x faster on a CPU than nnabla's CPU build; pre- and
-post-processing are the same for both backends.  It needs the packages of
-requirements-deploy.txt.
+onnxruntime, 6-9x faster than nnabla's CPU build on two cores (see
+benchmarks/inference_bench.py); pre- and post-processing are the same for
+both backends.  It needs the packages of requirements-deploy.txt.
 
 By default batch norm uses the running statistics; ``--batch-stat`` uses the
 statistics of each batch as the authors did (then results depend on the batch).

@@ -18,6 +18,7 @@ nnabla-converter); tiny runs are trained here so that the exported networks
 carry real parameters and running statistics.
 """
 import glob
+import json
 import os
 import shutil
 import subprocess
@@ -316,3 +317,38 @@ def test_ganimation_backends_write_the_same_files(runs, tmp_path):
     for name in files:
         assert_close_pictures(str(tmp_path / "nnabla" / name),
                               str(tmp_path / "onnxruntime" / name))
+
+
+def test_frame_groups_side_by_side_give_the_same_outputs(runs):
+    config, param_file = run_config_and_parameters(runs, "decoder")
+    path = deploy.cached_onnx("decoder", config, param_file, 1, verbose=False)
+    boundary = np.random.RandomState(4).uniform(0, 1, (2, 15, 64, 64)).astype(np.float32)
+    together = deploy.OnnxRunner(path, threads=2, streams=2)
+    assert together.batch_size == 2 and together.input_shapes == [(2, 15, 64, 64)]
+    alone = deploy.OnnxRunner(path, threads=1)
+    want = np.concatenate([alone(boundary[i:i + 1])[0] for i in range(2)])
+    got, = together(boundary)
+    assert np.abs(got - want).max() <= 1e-6
+    assert [deploy.parallel_streams(b, 2) for b in (1, 2, 5, 8)] == [1, 2, 1, 2]
+    assert deploy.parallel_streams(6, 4) == 3
+    assert deploy.parallel_streams(8, 2, batch_stat=True) == 1  # statistics of the whole batch
+
+
+def test_benchmark_runs_and_reports(tmp_path):
+    out = str(tmp_path / "bench.json")
+    result = subprocess.run(
+        [sys.executable, os.path.join(REPO_ROOT, "benchmarks", "inference_bench.py"), "--quick",
+         "--networks", "decoder", "chain", "--batch-sizes", "1", "2", "--repeats", "1",
+         "--min-seconds", "0", "--work-dir", str(tmp_path / "work"), "--json", out],
+        cwd=REPO_ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "| chain | 2 |" in result.stdout
+    with open(out) as f:
+        report = json.load(f)
+    assert [(r["network"], r["batch_size"]) for r in report["results"]] == \
+        [("decoder", 1), ("decoder", 2), ("chain", 1), ("chain", 2)]
+    for row in report["results"]:
+        for backend in ("nnabla", "onnxruntime"):
+            assert row[backend]["fps"] > 0 and row[backend]["peak_rss_mb"] > 10
+    assert report["machine"]["matmul_gflops_all_cores"] > 0
+    assert 0 < report["decoder_efficiency"][0]["onnxruntime_fraction"]
