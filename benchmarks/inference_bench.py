@@ -40,6 +40,7 @@ import copy
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -169,8 +170,13 @@ def conv_flops_per_frame(name, config):
     """Multiply-adds x 2 of the convolutions and affines of one frame through ``name``."""
     from utils import deploy
     total = [0]
+    seen = set()  # the outputs share most of the graph: count each function once
 
     def count(function):
+        key = hash(function.outputs[0])
+        if key in seen:
+            return
+        seen.add(key)
         kind = function.info.type_name
         if kind in ("Convolution", "Affine"):
             weight, output = function.inputs[1].shape, function.outputs[0].shape
@@ -291,6 +297,17 @@ def available_cores():
 
 
 def parent(args):
+    """Measure everything; a temporary work folder (~1 GB at paper sizes) is removed after."""
+    if args.work_dir:
+        return measure(args, args.work_dir)
+    work_dir = tempfile.mkdtemp(prefix="inference-bench-")
+    try:
+        return measure(args, work_dir)
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def measure(args, work_dir):
     # No nnabla here: the workers' peak memory would include the parent's.
     cores = available_cores()
     threads = args.threads or cores
@@ -299,7 +316,6 @@ def parent(args):
     if load_before > 0.5 * cores:
         print("note: load average {:.1f} on {} cores; other processes slow the measurements "
               "down".format(load_before, cores), file=sys.stderr)
-    work_dir = args.work_dir or tempfile.mkdtemp(prefix="inference-bench-")
     os.makedirs(work_dir, exist_ok=True)
     print("exporting {} to {}".format(", ".join(names), work_dir), file=sys.stderr)
     prepare_arguments = ["--worker", "prepare", "--work-dir", work_dir, "--threads", threads,
@@ -394,8 +410,8 @@ def get_args(argv):
                              "1 = onnxruntime's threads only)")
     parser.add_argument("--json", default=None, help="also write the JSON here")
     parser.add_argument("--work-dir", default=None,
-                        help="where the random parameters and ONNX files go (default: a "
-                             "temporary folder)")
+                        help="where the random parameters and ONNX files go and stay "
+                             "(default: a temporary folder, removed after)")
     parser.add_argument("--quick", action="store_true",
                         help="reduced widths, to check the script (not a measurement)")
     parser.add_argument("--worker", choices=("matmul", "run", "prepare"), help=argparse.SUPPRESS)

@@ -60,11 +60,11 @@ from utils.config import TRAINING_INFO_NAME, read_training_info  # noqa: E402
 from utils.context import setup_context  # noqa: E402
 from utils.deploy import NnablaRunner, onnx_runner  # noqa: E402
 from utils.face_crop import crop_square  # noqa: E402
+from utils.face_landmarks import find_face_box  # noqa: E402
 from utils.image_io import read_rgb, write_image, write_video  # noqa: E402
 from utils.monitoring import progress, tile_images  # noqa: E402
 from utils.user_errors import UserError, run_main  # noqa: E402
 
-HAAR_CASCADE = "haarcascade_frontalface_default.xml"
 
 
 def load_run(path):
@@ -138,18 +138,13 @@ class AUEstimator:
         return self.aus.d[0].copy()
 
 
-def detect_face_box(rgb):
-    """The largest frontal face of a photo as an in-bounds square (x0, y0, side), or None."""
-    detector = cv2.CascadeClassifier(os.path.join(cv2.data.haarcascades, HAAR_CASCADE))
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    faces = detector.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24))
-    if len(faces) == 0:
-        return None
-    x, y, w, h = max(faces, key=lambda box: box[2] * box[3])
-    side = int(min(max(w, h), rgb.shape[0], rgb.shape[1]))
-    x0 = int(np.clip(x + (w - side) // 2, 0, rgb.shape[1] - side))
-    y0 = int(np.clip(y + (h - side) // 2, 0, rgb.shape[0] - side))
-    return x0, y0, side
+def detect_face_box(rgb, landmark_model=None):
+    """The largest face of a photo as an in-bounds square (x0, y0, side), or None.
+
+    Framed like the authors' celebA crops from dlib's landmarks when the face
+    tools are installed (requirements-faces.txt), else by OpenCV's Haar cascade.
+    """
+    return find_face_box(rgb, landmark_model)
 
 
 def paste_face(photo, box, color, attention):
@@ -273,6 +268,8 @@ def build_parser():
     targets.add_argument("--aus-file", default=None,
                          help="a file of target AU vectors: per line [name] and 17 raw values")
     parser.add_argument("--image", default=None, help="edit the face of this photo")
+    parser.add_argument("--landmark-model", default=None,
+                        help="with --image: dlib's 68-point model (default: found)")
     parser.add_argument("--paste-back", action="store_true",
                         help="with --image: also write the photo with the edited face")
     parser.add_argument("--source-aus", default=None,
@@ -317,7 +314,8 @@ def main(argv=None):
     photo = box = source = None
     if args.image:
         photo = read_rgb(args.image)
-        box = (0, 0, min(photo.shape[:2])) if args.no_detect else detect_face_box(photo)
+        box = (0, 0, min(photo.shape[:2])) if args.no_detect else \
+            detect_face_box(photo, args.landmark_model)
         if box is None:
             raise UserError("no face found in {}; pass a face crop with --no-detect".format(
                 args.image))

@@ -78,7 +78,14 @@ def get_args(argv):
                         help="the target person (the transformer's and the decoder's)")
     parser.add_argument("--source", default=None,
                         help="a folder of face images or a video file instead of the source "
-                             "person's CelebV test split")
+                             "person's CelebV test split; faces are detected and aligned like "
+                             "CelebV frames (requirements-faces.txt), or centre-cropped")
+    parser.add_argument("--no-align", action="store_true",
+                        help="--source frames are already aligned 256x256 crops")
+    parser.add_argument("--landmark-model", default=None,
+                        help="dlib's shape_predictor_68_face_landmarks.dat (default: found)")
+    parser.add_argument("--smoothing", type=float, default=None,
+                        help="landmark smoothing over video frames, 0-1 (default 0.5)")
     parser.add_argument("--celebv-dir", default=None,
                         help="CelebV folder (default: the transformer's train_dir)")
     parser.add_argument("-n", "--num-test", type=int, default=None,
@@ -291,7 +298,8 @@ def main(argv=None):
     # onnxruntime runs on the CPU; nnabla only builds the graphs it exports.
     setup_context(args.context if args.backend == "nnabla" else "cpu", args.device_id)
     frames = open_source(args.source, args.celebv_dir or transformer_cfg["train_dir"],
-                         args.src_celeb_name, args.num_test)
+                         args.src_celeb_name, args.num_test, align=not args.no_align,
+                         landmark_model=args.landmark_model, smoothing=args.smoothing)
     chain_class = NnablaChain if args.backend == "nnabla" else OnnxChain
     chain = chain_class(args, encoder_cfg, transformer_cfg, decoder_cfg)
 
@@ -323,7 +331,8 @@ def main(argv=None):
           "overall".format(written, written / max(network_seconds, 1e-9), args.backend,
                            args.batch_size, written / max(elapsed, 1e-9)))
     if frames.skipped:
-        print("skipped {} unreadable source frames".format(frames.skipped))
+        print("skipped {} source frames ({})".format(frames.skipped, ", ".join(
+            "{} {}".format(n, reason) for reason, n in sorted(frames.skip_reasons.items()))))
     print("panels written to {}".format(result_dir))
     for path in args.video:
         print("video written to {}".format(path))

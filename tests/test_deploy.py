@@ -219,6 +219,9 @@ def test_cache_reuses_the_export_and_follows_the_parameters(runs, tmp_path, monk
     assert len(exports) == 1
     other_batch = deploy.cached_onnx("transformer", config, param_file, 2, verbose=False)
     assert len(exports) == 2 and os.path.isfile(first) and other_batch != first
+    other_mode = deploy.cached_onnx("transformer", config, param_file, 1, batch_stat=True,
+                                    verbose=False)
+    assert ".batchstat.b1." in other_mode and os.path.isfile(first)
 
     def scale(name, node):
         if isinstance(node, h5py.Dataset) and name.endswith("/W"):
@@ -227,8 +230,9 @@ def test_cache_reuses_the_export_and_follows_the_parameters(runs, tmp_path, monk
     with h5py.File(param_file, "r+") as f:  # new parameters under the same name
         f.visititems(scale)
     second = deploy.cached_onnx("transformer", config, param_file, 1, verbose=False)
-    assert len(exports) == 3 and second != first
+    assert len(exports) == 4 and second != first
     assert not os.path.exists(first) and os.path.isfile(other_batch)
+    assert os.path.isfile(other_mode)
     boundary = np.random.RandomState(3).uniform(0, 1, (1, 15, 64, 64)).astype(np.float32)
     want, = deploy.nnabla_runner("transformer", config, param_file, 1)(boundary)
     got, = deploy.OnnxRunner(second)(boundary)
