@@ -195,10 +195,6 @@ def main(argv=None):
     epochs = train_cfg["epochs"]
     total = epochs * iterations_per_epoch
 
-    def all_reduce(params):
-        if comm is not None:
-            comm.all_reduce([p.grad for p in params.values()], division=True, inplace=False)
-
     for iteration in progress(range(start, total), total=total - start, desc="decoder"):
         epoch = iteration // iterations_per_epoch
         lr = linear_decay_lr(train_cfg["lr"], epoch, epochs, train_cfg["lr_decay_start_at"])
@@ -206,19 +202,8 @@ def main(argv=None):
         solver_D.set_learning_rate(lr)
         inputs.fill(real, boundary, boundary256, loader.next())
 
-        loss_G.forward(clear_no_need_grad=True)
-        run.check(iteration, {"loss_netG": loss_G.d})
-        solver_G.zero_grad()
-        loss_G.backward(clear_buffer=True)
-        all_reduce(params_G)
-        solver_G.update()
-
-        loss_D.forward(clear_no_need_grad=True)
-        run.check(iteration, {"loss_netD": loss_D.d})
-        solver_D.zero_grad()
-        loss_D.backward(clear_buffer=True)
-        all_reduce(params_D)
-        solver_D.update()
+        run.update(iteration, "loss_netG", loss_G, solver_G)
+        run.update(iteration, "loss_netD", loss_D, solver_D)
 
         values = {"loss_netG": loss_G.d, "loss_gan": loss_gan.d, "L1_loss": loss_l1.d,
                   "loss_netD": loss_D.d}

@@ -181,14 +181,7 @@ def main(argv=None):
     for iteration in progress(range(start, total), total=total - start, desc="encoder"):
         epoch = iteration // iterations_per_epoch
         x.d, t.d = loader.next()
-        loss.forward(clear_no_need_grad=True)
-        run.check(iteration, {"loss_total": loss.d})
-        solver.zero_grad()
-        loss.backward(clear_buffer=True)
-        if comm is not None:
-            comm.all_reduce([p.grad for p in params.values()], division=True, inplace=False)
-        solver.weight_decay(train_cfg["weight_decay"])
-        solver.update()
+        run.update(iteration, "loss_total", loss, solver, train_cfg["weight_decay"])
         values = {"loss_total": loss.d}
         values.update({"loss_{}".format(k): l.d for k, l in enumerate(stack_losses)})
         run.log(iteration, values)

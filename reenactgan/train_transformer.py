@@ -250,10 +250,6 @@ def main(argv=None):
     iterations_per_epoch = len(loaders_A[0])
     total_iterations = train_cfg["epochs"] * iterations_per_epoch
 
-    def all_reduce(params):
-        if comm is not None:
-            comm.all_reduce([p.grad for p in params.values()], division=True, inplace=False)
-
     def save_networks(epoch):
         run.save_parameters("netG_transformer_A2B_{}.h5".format(epoch), G_SCOPE + "/netG_A2B")
         run.save_parameters("netD_transformer_B_{}.h5".format(epoch), D_SCOPE + "/netD_B")
@@ -270,20 +266,8 @@ def main(argv=None):
             feeder.fill(real_A, loader.next())
         feeder.fill(real_B, loader_B.next())
 
-        loss_G.forward(clear_no_need_grad=True)
-        run.check(iteration, {"loss_netG": loss_G.d})
-        solver_G.zero_grad()
-        loss_G.backward(clear_buffer=True)
-        all_reduce(params_G)
-        solver_G.update()
-
-        loss_D.forward(clear_no_need_grad=True)
-        run.check(iteration, {"loss_netD": loss_D.d})
-        solver_D.zero_grad()
-        loss_D.backward(clear_buffer=True)
-        all_reduce(params_D)
-        solver_D.weight_decay(train_cfg["weight_decay"])
-        solver_D.update()
+        run.update(iteration, "loss_netG", loss_G, solver_G)
+        run.update(iteration, "loss_netD", loss_D, solver_D, train_cfg["weight_decay"])
 
         values = {"loss_netG": loss_G.d, "loss_netD": loss_D.d}
         values.update({"loss_" + k: v.d for k, v in losses.items() if v is not None})

@@ -74,6 +74,7 @@ class TrainingRun:
         self.monitor_interval = max(1, int(monitor_interval))
         self.series_intervals = dict(series_intervals or {})
         self.keep_last = max(1, int(keep_last))
+        self.comm = comm
         self.rank, self.size = rank_and_size(comm)
         self.is_main = self.rank == 0
         self.monitor = None
@@ -124,6 +125,20 @@ class TrainingRun:
     def check(self, iteration, losses):
         """Stop with a clear message if a loss is NaN/inf (call before updating)."""
         check_finite(iteration, losses, self.last_checkpoint)
+
+    def update(self, iteration, name, loss, solver, weight_decay=0.0):
+        """One solver step on ``loss``: forward, NaN check, backward, gradient
+        all-reduce across processes, weight decay, update."""
+        loss.forward(clear_no_need_grad=True)
+        self.check(iteration, {name: loss.d})
+        solver.zero_grad()
+        loss.backward(clear_buffer=True)
+        if self.comm is not None:
+            grads = [p.grad for p in solver.get_parameters().values()]
+            self.comm.all_reduce(grads, division=True, inplace=False)
+        if weight_decay:
+            solver.weight_decay(weight_decay)
+        solver.update()
 
     def log(self, iteration, losses):
         """Record losses ``{series: value}`` for ``iteration``."""
