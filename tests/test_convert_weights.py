@@ -229,20 +229,12 @@ def _datasets(group):
                 yield item
 
 
-def _specs_tsv():
-    candidates = [os.environ.get("REENACTGAN_SPECS_DIR", ""),
-                  os.path.join(REPO, "..", "shared", "specs")]
-    for folder in candidates:
-        path = os.path.join(folder, "torch_to_nnabla_names.tsv")
-        if folder and os.path.isfile(path):
-            return path
-    return None
+NAMES_TABLE = os.path.join(HERE, "data", "torch_to_nnabla_names.tsv")
 
 
-@pytest.mark.skipif(_specs_tsv() is None, reason="torch_to_nnabla_names.tsv not available")
 def test_every_tensor_of_the_names_table_maps_exactly():
     sections = collections.OrderedDict()
-    for line in open(_specs_tsv()):
+    for line in open(NAMES_TABLE):
         line = line.rstrip("\n")
         if line.startswith("###"):
             section = sections.setdefault(line.split()[1].rstrip(":"), [])
