@@ -117,6 +117,13 @@ class EncoderBoundaries:
         return self.output.d.copy()
 
 
+def encoder_for(config, batch_size):
+    """The encoder a config's ``boundary_source: encoder`` asks for; None for drawn boundaries."""
+    if check_boundary_source(config) == "encoder":
+        return EncoderBoundaries.from_section(config["encoder"], batch_size)
+    return None
+
+
 def check_boundary_source(config):
     if config["boundary_source"] not in ("drawn", "encoder"):
         raise UserError("boundary_source must be 'drawn' or 'encoder', got '{}'".format(

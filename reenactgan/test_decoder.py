@@ -32,9 +32,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from reenactgan.data import CelebVSource, denormalize_image  # noqa: E402
 from reenactgan.models import netG_decoder  # noqa: E402
-from reenactgan.run_files import EncoderBoundaries, add_test_arguments, \
-    check_boundary_source, count_to_run, decoder_param_file, load_into_scope, \
-    load_run_config  # noqa: E402
+from reenactgan.run_files import add_test_arguments, count_to_run, decoder_param_file, \
+    encoder_for, load_into_scope, load_run_config  # noqa: E402
 from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
 from utils.context import setup_context  # noqa: E402
 from utils.image_io import write_image  # noqa: E402
@@ -55,9 +54,7 @@ def main(argv=None):
     config = load_run_config(args.config)
     setup_context(args.context, args.device_id)
     trg = config["trg_celeb_name"]
-    encoder = None
-    if check_boundary_source(config) == "encoder":
-        encoder = EncoderBoundaries.from_section(config["encoder"], 1)
+    encoder = encoder_for(config, 1)
     source = CelebVSource(config["train_dir"], trg, "test", config["preprocess"],
                           ("image",) if encoder else ("image", "heatmap"))
     count = count_to_run(args.num_test, len(source), trg)

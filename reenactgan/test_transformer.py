@@ -31,9 +31,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from reenactgan.data import CelebVSource  # noqa: E402
 from reenactgan.models import netG_transformer  # noqa: E402
-from reenactgan.run_files import EncoderBoundaries, add_test_arguments, \
-    check_boundary_source, count_to_run, load_into_scope, load_run_config, \
-    transformer_param_file  # noqa: E402
+from reenactgan.run_files import add_test_arguments, count_to_run, encoder_for, \
+    load_into_scope, load_run_config, transformer_param_file  # noqa: E402
 from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
 from utils.context import setup_context  # noqa: E402
 from utils.image_io import write_image  # noqa: E402
@@ -48,11 +47,8 @@ def main(argv=None):
     config = load_run_config(args.config)
     setup_context(args.context, args.device_id)
     src, trg = config["src_celeb_name"], config["trg_celeb_name"]
-    encoder = None
-    outputs = ("heatmap",)
-    if check_boundary_source(config) == "encoder":
-        encoder = EncoderBoundaries.from_section(config["encoder"], 1)
-        outputs = ("image",)
+    encoder = encoder_for(config, 1)
+    outputs = ("image",) if encoder is not None else ("heatmap",)
     source = CelebVSource(config["train_dir"], src, "test", config["preprocess"], outputs)
     target = CelebVSource(config["train_dir"], trg, "test", config["preprocess"], outputs)
     count = count_to_run(args.num_test, len(source), src)

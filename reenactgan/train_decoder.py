@@ -43,8 +43,7 @@ from config.config_decoder import config as DEFAULTS  # noqa: E402
 from reenactgan.data import Augmentation, CelebVSource, denormalize_image  # noqa: E402
 from reenactgan.losses import bce_gan_loss, l1_loss, linear_decay_lr  # noqa: E402
 from reenactgan.models import netD_decoder, netG_decoder  # noqa: E402
-from reenactgan.run_files import EncoderBoundaries, check_boundary_source, \
-    load_into_scope  # noqa: E402
+from reenactgan.run_files import encoder_for, load_into_scope  # noqa: E402
 from reenactgan.vgg16 import VGG16_SCOPE, vgg16_features  # noqa: E402
 from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
 from utils.config import add_config_arguments  # noqa: E402
@@ -73,9 +72,7 @@ class DecoderInputs:
     """Fills (image, boundary 64, boundary 256) from a batch, drawn or encoded."""
 
     def __init__(self, config, batch_size):
-        self.encoder = None
-        if check_boundary_source(config) == "encoder":
-            self.encoder = EncoderBoundaries.from_section(config["encoder"], batch_size)
+        self.encoder = encoder_for(config, batch_size)
 
     @property
     def outputs(self):

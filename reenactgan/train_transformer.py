@@ -48,8 +48,7 @@ from reenactgan.data import Augmentation, CelebVSource  # noqa: E402
 from reenactgan.losses import l1_loss, lsgan_loss, sobel_edges  # noqa: E402
 from reenactgan.models import align_resnet, netD_transformer, netG_transformer, \
     pca_projection  # noqa: E402
-from reenactgan.run_files import EncoderBoundaries, check_boundary_source, \
-    load_into_scope  # noqa: E402
+from reenactgan.run_files import encoder_for, load_into_scope  # noqa: E402
 from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
 from utils.config import add_config_arguments  # noqa: E402
 from utils.context import data_parallel_communicator, setup_context  # noqa: E402
@@ -121,9 +120,7 @@ class BoundaryFeeder:
     """Fills a boundary variable from a batch: drawn heatmaps, or the encoder's output."""
 
     def __init__(self, config, batch_size):
-        self.encoder = None
-        if check_boundary_source(config) == "encoder":
-            self.encoder = EncoderBoundaries.from_section(config["encoder"], batch_size)
+        self.encoder = encoder_for(config, batch_size)
 
     @property
     def outputs(self):
