@@ -274,6 +274,8 @@ def unet_up(h, maps, batch_stat, name, dropout=False, outermost=False):
         if outermost:
             return F.tanh(h)
         h = batch_norm(h, batch_stat)
+        if callable(dropout):
+            return dropout(h)
         return F.dropout(h, 0.5) if dropout else h
 
 
@@ -282,7 +284,9 @@ def netG_decoder(x, ngf=64, output_nc=3, test=False, batch_stat=None, dropout=No
 
     A transposed-conv pre-upsampler (64 -> 256) feeds an 8-level U-Net.
     ``dropout`` (default: not test) applies the 0.5 dropout of the three
-    innermost decoder levels; the authors kept it on at test time.
+    innermost decoder levels; the authors kept it on at test time.  A
+    callable ``h -> h`` replaces ``F.dropout`` (training uses
+    utils.dropout_masks.DropoutMasks, whose random state is checkpointed).
     """
     stat = _stat(test, batch_stat)
     use_dropout = (not test) if dropout is None else dropout
@@ -305,7 +309,8 @@ def netG_decoder(x, ngf=64, output_nc=3, test=False, batch_stat=None, dropout=No
         outermost = index == UNET_LEVELS - 1
         maps = output_nc if outermost else widths[UNET_LEVELS - 2 - index]
         h = unet_up(h, maps, stat, "up{}".format(index),
-                    dropout=use_dropout and index in UNET_DROPOUT_UPS, outermost=outermost)
+                    dropout=use_dropout if index in UNET_DROPOUT_UPS else False,
+                    outermost=outermost)
     return h
 
 

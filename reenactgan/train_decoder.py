@@ -48,6 +48,7 @@ from reenactgan.vgg16 import VGG16_SCOPE, vgg16_features  # noqa: E402
 from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
 from utils.config import add_config_arguments  # noqa: E402
 from utils.context import data_parallel_communicator, setup_context  # noqa: E402
+from utils.dropout_masks import DropoutMasks  # noqa: E402
 from utils.monitoring import progress, tile_images  # noqa: E402
 from utils.training_run import TrainingRun, config_for_run, make_loader, \
     seed_everything  # noqa: E402
@@ -150,11 +151,12 @@ def main(argv=None):
                          threads=train_cfg["loader_threads"])
 
     heatmap_size = tuple(config["preprocess"]["resize_size"])
+    dropout = DropoutMasks(0.5, config["seed"] + 1)
     real = nn.Variable((batch_size, 3, 256, 256))
     boundary = nn.Variable((batch_size, 15) + heatmap_size)
     boundary256 = nn.Variable((batch_size, 15, 256, 256))
     with nn.parameter_scope(G_SCOPE):
-        fake = netG_decoder(boundary, ngf=model["ngf"], test=False)
+        fake = netG_decoder(boundary, ngf=model["ngf"], test=False, dropout=dropout)
     with nn.parameter_scope(D_SCOPE):
         d_fake_for_G = netD_decoder(F.concatenate(boundary256, fake, axis=1), ndf=model["ndf"])
     loss_gan = bce_gan_loss(d_fake_for_G, True)
@@ -187,7 +189,7 @@ def main(argv=None):
                       keep_last=config["monitor"]["keep_last"], comm=comm)
     start, _ = run.start({G_SCOPE: G_SCOPE, D_SCOPE: D_SCOPE},
                          {"netG": solver_G, "netD": solver_D}, {"train": loader},
-                         resume=bool(args.resume))
+                         {"dropout": dropout.rng}, resume=bool(args.resume))
     iterations_per_epoch = len(loader)
     epochs = train_cfg["epochs"]
     total = epochs * iterations_per_epoch
@@ -198,6 +200,7 @@ def main(argv=None):
         solver_G.set_learning_rate(lr)
         solver_D.set_learning_rate(lr)
         inputs.fill(real, boundary, boundary256, loader.next())
+        dropout.resample()
 
         run.update(iteration, "loss_netG", loss_G, solver_G)
         run.update(iteration, "loss_netD", loss_D, solver_D)

@@ -26,8 +26,9 @@ a crash never leaves a folder that looks finished: a folder counts only if
 its name is ``iter_<digits>`` and it holds ``state.json``.  Only one process
 (rank 0) may save into a run folder, because a save removes the ``.tmp-*``
 leftovers it finds.  The seeds of nnabla's random *functions* (F.rand,
-F.dropout) live in C++ and cannot be saved; augmentations that must resume
-exactly should draw from a numpy RandomState passed in ``rngs``.
+F.dropout) live in C++ and cannot be saved; augmentations and dropout masks
+that must resume exactly draw from a numpy RandomState passed in ``rngs``
+(see utils.dropout_masks).
 """
 import contextlib
 import json
@@ -249,7 +250,11 @@ def _remove_temporaries(root):
 def _prune(run_dir, keep_last):
     found = _complete_checkpoints(run_dir)
     for _, path in found[:-keep_last]:
-        shutil.rmtree(path, ignore_errors=True)
+        # Renamed first: a kill while deleting leaves a temporary folder
+        # (removed by the next save), never a checkpoint with missing files.
+        trash = tempfile.mkdtemp(prefix=".tmp-old-", dir=os.path.dirname(path))
+        os.rename(path, os.path.join(trash, os.path.basename(path)))
+        shutil.rmtree(trash, ignore_errors=True)
 
 
 def save_checkpoint(run_dir, iteration, networks, solvers, epoch=0,

@@ -25,6 +25,7 @@ import numpy as np
 from nnabla.monitor import Monitor, MonitorSeries, MonitorTimeElapsed
 from tqdm import tqdm
 
+from .atomic_files import atomic_write_text
 from .image_io import write_image
 from .user_errors import UserError
 
@@ -60,33 +61,31 @@ def _read_log_before(path, iteration):
 class TrainingMonitor(object):
     """Loss series, a timer and image snapshots under one folder.
 
-    ``resume_iteration`` keeps the log lines of earlier iterations, which the
-    nnabla monitors would otherwise erase when they are created.
+    ``resume_iteration`` keeps the log lines of earlier iterations.  The
+    nnabla monitors empty their files when they are created; here they are
+    created without a folder and pointed at their files afterwards, so each
+    file is replaced in one atomic step (a kill at any moment leaves either
+    the old file or the new one, never an emptied history).
     """
 
     def __init__(self, folder, series_names, interval, timer_name="time_training",
                  verbose=True, resume_iteration=None, intervals=None):
         self.folder = folder
         self.monitor = Monitor(folder)
-        paths = [os.path.join(folder, n.replace(" ", "-")) + ".series.txt"
-                 for n in series_names]
-        paths.append(os.path.join(folder, timer_name.replace(" ", "-")) + ".timer.txt")
-        history = {}
-        if resume_iteration is not None:
-            history = {p: _read_log_before(p, resume_iteration) for p in paths}
         # Series logged once per epoch (validation) need their own interval of 1:
         # a MonitorSeries writes only every ``interval`` indices.
         intervals = intervals or {}
-        self.series = {name: MonitorSeries(name, self.monitor,
-                                           interval=intervals.get(name, interval),
+        self.series = {name: MonitorSeries(name, None, interval=intervals.get(name, interval),
                                            verbose=verbose)
                        for name in series_names}
-        self.timer = MonitorTimeElapsed(timer_name, self.monitor, interval=interval,
-                                        verbose=verbose)
-        for path, lines in history.items():
-            if lines:
-                with open(path, "w") as f:
-                    f.writelines(lines)
+        self.timer = MonitorTimeElapsed(timer_name, None, interval=interval, verbose=verbose)
+        for name, series in self.series.items():
+            series.sp = os.path.join(folder, name.replace(" ", "-")) + ".series.txt"
+        self.timer.sp = os.path.join(folder, timer_name.replace(" ", "-")) + ".timer.txt"
+        for writer in list(self.series.values()) + [self.timer]:
+            lines = [] if resume_iteration is None else _read_log_before(writer.sp,
+                                                                         resume_iteration)
+            atomic_write_text(writer.sp, "".join(lines))
 
     def add(self, iteration, values):
         """Record ``{series name: scalar}`` for ``iteration`` and tick the timer."""
@@ -96,6 +95,25 @@ class TrainingMonitor(object):
                     name, ", ".join(sorted(self.series))))
             self.series[name].add(iteration, float(_as_numpy(value).mean()))
         self.timer.add(iteration)
+
+    def state(self):
+        """The series' unwritten averaging windows, for checkpoints.
+
+        A MonitorSeries writes the mean of ``interval`` values; a run resumed
+        mid-window must continue that window (and the timer its line
+        positions), or the resumed series would have other indices and means.
+        """
+        return {"series": {name: {"buf": [float(v) for v in series.buf],
+                                  "flush_at": int(series.flush_at)}
+                           for name, series in self.series.items()},
+                "timer_flush_at": int(self.timer.flush_at)}
+
+    def restore(self, state):
+        for name, saved in (state.get("series") or {}).items():
+            if name in self.series:
+                self.series[name].buf = list(saved["buf"])
+                self.series[name].flush_at = int(saved["flush_at"])
+        self.timer.flush_at = int(state.get("timer_flush_at", 0))
 
     def images(self, name, iteration, array):
         """Save ``array`` as ``<folder>/<name>/<iteration:06d>.png``; return the path.

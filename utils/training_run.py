@@ -104,6 +104,8 @@ class TrainingRun:
                     self.loaders[name].restore(loader_state)
             iteration = int(state["iteration"])
             self._open_monitor(resume_iteration=iteration)
+            if self.monitor is not None and extra.get("monitor"):
+                self.monitor.restore(extra["monitor"])
             self.last_checkpoint = path
             if self.is_main:
                 print("resumed {} at iteration {}".format(self.run_dir, iteration))
@@ -152,9 +154,11 @@ class TrainingRun:
         return None
 
     def checkpoint(self, iteration, epoch, user_state=None):
-        """Save parameters, solver states, data order and RNGs after ``iteration`` steps."""
+        """Save parameters, solver states, data order, RNGs and the monitors'
+        unwritten averages after ``iteration`` steps."""
         extra = {"loaders": {name: loader.state() for name, loader in self.loaders.items()},
-                 "user": user_state or {}}
+                 "user": user_state or {},
+                 "monitor": self.monitor.state() if self.monitor is not None else None}
         if self.is_main:
             self.last_checkpoint = save_checkpoint(
                 self.run_dir, iteration, self.networks, self.solvers, epoch=epoch,
