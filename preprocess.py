@@ -75,8 +75,8 @@ from utils.face_crop import crop_face  # noqa: E402
 from utils.face_landmarks import DETECTORS, FaceAligner, PersonWriter, \
     video_frame_count  # noqa: E402
 from utils.image_io import read_rgb, read_video_frames, video_fps  # noqa: E402
-from utils.landmark_files import WFLW_ANNOTATION, find_wflw_root, parse_wflw_line, \
-    read_celebv_annotations, read_lines  # noqa: E402
+from utils.landmark_files import WFLW_ANNOTATION, check_landmarks_inside, find_wflw_root, \
+    parse_wflw_line, read_celebv_annotations, read_lines  # noqa: E402
 from utils.monitoring import progress  # noqa: E402
 from utils.npz_stream import NpzStreamWriter  # noqa: E402
 from utils.user_errors import CorruptSampleError, UserError, run_main  # noqa: E402
@@ -85,8 +85,6 @@ IMAGE_SIZE = 256
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".ppm", ".tif", ".tiff")
 # Photos of a folder are independent shots unless the user says otherwise.
 DEFAULT_SMOOTHING = {"video": 0.5, "images": 0.0}
-# Landmarks further than this (in image sizes) outside the image mean a broken line.
-MAX_OUTSIDE = 0.5
 
 HeatmapOptions = collections.namedtuple(
     "HeatmapOptions", "resize_size line_thickness gaussian_kernel gaussian_sigma port_compatible")
@@ -192,15 +190,6 @@ def draw(landmarks, image_shape, options, out_size=None):
                                   port_compatible=options.port_compatible)
 
 
-def check_inside(landmarks, height, width, where):
-    margin_x, margin_y = MAX_OUTSIDE * width, MAX_OUTSIDE * height
-    x, y = landmarks[:, 0], landmarks[:, 1]
-    if (x.min() < -margin_x or x.max() > width + margin_x
-            or y.min() < -margin_y or y.max() > height + margin_y):
-        raise CorruptSampleError("{}: landmarks lie far outside the {}x{} image".format(
-            where, width, height), "landmarks outside the image")
-
-
 def bounded_map(function, items, workers, window=64):
     """``map`` over a process pool that never holds more than ``window`` results.
 
@@ -251,7 +240,7 @@ def process_celebv_sample(entry, image_dir, options):
     try:
         image = read_rgb(os.path.join(image_dir, name))
         height, width = image.shape[:2]
-        check_inside(landmarks, height, width, name)
+        check_landmarks_inside(landmarks, height, width, name)
         if (height, width) != (IMAGE_SIZE, IMAGE_SIZE):
             image = cv2.resize(image, (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_AREA)
             landmarks = (landmarks + 0.5) * [IMAGE_SIZE / width, IMAGE_SIZE / height] - 0.5
@@ -300,7 +289,10 @@ def preprocess_celebv(args):
     for person, folder in persons:
         # Always the full list (train and test), whatever split files exist:
         # the port took the last *.txt, which after a split left out the test set.
-        entries, bad_lines = read_celebv_annotations(os.path.join(folder, "all_98pt.txt"))
+        list_path = os.path.join(folder, "all_98pt.txt")
+        entries, bad_lines = read_celebv_annotations(list_path)
+        if not entries and not bad_lines:
+            raise UserError("{} lists no image".format(list_path))
         skips = SkipCounter()
         for number, message in bad_lines:
             skips.skip(CorruptSampleError(message, "bad annotation line"))
@@ -329,8 +321,9 @@ def preprocess_celebv(args):
                              heatmaps_to_image(heatmap))
                 written += 1
             if written == 0:
-                raise UserError("no usable image for {} (see the skipped samples above)".format(
-                    person))
+                skips.summary("CelebV {}".format(person), written)
+                raise UserError("no usable image in {} (see the skipped samples above)".format(
+                    list_path))
         skips.summary("CelebV {}".format(person), written)
 
 
@@ -342,7 +335,7 @@ def process_wflw_sample(numbered_line, image_dir, annotation_path, margin, optio
     try:
         face = parse_wflw_line(line, where)
         image = read_rgb(os.path.join(image_dir, face.image_path))
-        check_inside(face.landmarks, image.shape[0], image.shape[1], where)
+        check_landmarks_inside(face.landmarks, image.shape[0], image.shape[1], where)
         crop, landmarks = crop_face(image, face.landmarks, face.box, IMAGE_SIZE, margin)
         heatmap = draw(landmarks, crop.shape[:2], options)
     except CorruptSampleError as err:
@@ -385,6 +378,7 @@ def preprocess_wflw(args):
                 save_png(os.path.join(vis_dirs[0], saved_name), heatmaps_to_image(heatmap))
                 save_png(os.path.join(vis_dirs[1], saved_name), crop.transpose(1, 2, 0))
         if len(rows) == 1:
+            skips.summary("WFLW {}".format(mode), 0)
             raise UserError("no usable face in {} (see the skipped samples above)".format(
                 annotation_path))
         text = io.StringIO()
@@ -425,27 +419,34 @@ def own_frames(args):
 
 
 def preprocess_own_face(args):
-    aligner = FaceAligner(IMAGE_SIZE, "celebv", args.detector, args.landmark_model, args.smoothing)
+    # The input and the output folder are checked before the face models load
+    # (a second or more), so that a wrong path fails at once.
     frames, total, step = own_frames(args)
     writer = PersonWriter(args.out_dir, args.person_name, args.append, args.overwrite,
                           args.num_train)
+    aligner = FaceAligner(IMAGE_SIZE, "celebv", args.detector, args.landmark_model, args.smoothing)
     skips = SkipCounter()
     processed = 0
     started = time.perf_counter()
-    for label, image in progress(frames, total=total, desc=args.person_name):
-        processed += 1
-        if isinstance(image, CorruptSampleError):
-            aligner.reset()
-            skips.skip(image)
-            continue
-        face = aligner(image, step)
-        if face is None:
-            skips.skip(CorruptSampleError("{}: no face found".format(label), "no face found"))
-            continue
-        writer.add(face.crop, face.landmarks)
-    elapsed = time.perf_counter() - started
-    notes = writer.close()
-    skips.summary("{} ({})".format(args.person_name, writer.folder), writer.added)
+    try:
+        for label, image in progress(frames, total=total, desc=args.person_name):
+            processed += 1
+            if isinstance(image, CorruptSampleError):
+                aligner.reset()
+                skips.skip(image)
+                continue
+            face = aligner(image, step)
+            if face is None:
+                skips.skip(CorruptSampleError("{}: no face found".format(label), "no face found"))
+                continue
+            writer.add(face.crop, face.landmarks)
+        elapsed = time.perf_counter() - started
+        # Before close(), which refuses a person without frames: the summary says why.
+        skips.summary("{} ({})".format(args.person_name, writer.folder), writer.added)
+        notes = writer.close()
+    except BaseException:
+        writer.discard()  # no crops without their landmark list
+        raise
     print("{} frames in {:.1f} s: {:.1f} frames/s".format(processed, elapsed,
                                                           processed / max(elapsed, 1e-9)))
     for note in notes:

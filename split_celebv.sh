@@ -41,6 +41,8 @@ for folder in "$root"/*/; do
     if [ "$lines" -le "$num_train" ]; then
         die "$list has $lines lines; NUM_TRAIN=$num_train leaves no test images"
     fi
+    # Checked here, not when mktemp fails: by then other persons would be split.
+    [ -w "$folder" ] && [ -x "$folder" ] || die "person folder $folder is not writable"
     persons+=("$folder")
 done
 [ ${#persons[@]} -gt 0 ] || die "no person folder with all_98pt.txt in $root"

@@ -128,10 +128,13 @@ def parse_au_assignments(text, base=None):
             raise UserError("cannot read AU assignment '{}': expected NAME=value with NAME one "
                             "of {}".format(item.strip(), ", ".join(AU_NAMES)))
         try:
-            aus[AU_NAMES.index(name)] = float(value)
+            number = float(value)
         except ValueError:
-            raise UserError("AU assignment '{}': '{}' is not a number".format(item.strip(),
-                                                                               value))
+            number = float("nan")
+        if not np.isfinite(number):
+            raise UserError("AU assignment '{}': '{}' is not a finite number".format(
+                item.strip(), value.strip()))
+        aus[AU_NAMES.index(name)] = number
     return aus
 
 
@@ -157,9 +160,9 @@ def read_au_vectors(path):
                 values = np.array([float(v) for v in fields])
             except ValueError:
                 values = None
-            if values is None or values.shape != (NUM_AUS,):
-                raise UserError("{} line {}: expected an optional name and {} numbers".format(
-                    path, number, NUM_AUS))
+            if values is None or values.shape != (NUM_AUS,) or not np.all(np.isfinite(values)):
+                raise UserError("{} line {}: expected an optional name and {} finite "
+                                "numbers".format(path, number, NUM_AUS))
             vectors.append((name, values))
     if not vectors:
         raise UserError("{} holds no AU vectors".format(path))
@@ -227,11 +230,15 @@ class AUFaceSource:
                 self.skipped["duplicate id"] += 1
             elif sample_id not in table:
                 self.skipped["no AUs"] += 1
+            elif not np.all(np.isfinite(table[sample_id])):
+                # One NaN would make every loss NaN and stop the run.
+                self.skipped["non-finite AUs"] += 1
             elif not os.path.isfile(self.image_path(sample_id)):
                 self.skipped["missing image"] += 1
             else:
                 self.ids.append(sample_id)
             seen.add(sample_id)
+        self.label = "{} {}".format(data_dir, split)
         if verbose:
             print(self.summary())
         if not self.ids:

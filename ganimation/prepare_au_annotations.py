@@ -83,6 +83,10 @@ def read_openface_csv(path):
         except ValueError:
             raise CorruptSampleError("{}: a row has non-numeric values".format(path),
                                      "malformed CSV")
+        if not np.all(np.isfinite(faces[-1].aus)):
+            # float() reads "nan" and "inf"; one such value would make training NaN.
+            raise CorruptSampleError("{}: a row has NaN or infinite AU intensities".format(path),
+                                     "non-finite AU values")
     return faces
 
 

@@ -52,26 +52,32 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from config.config_ganimation import config as DEFAULTS  # noqa: E402
 from ganimation.data import AU_SCALE, NUM_AUS, AUFaceSource, mask_to_uint8, \
     parse_au_assignments, read_au_vectors, to_network_image, to_uint8_image  # noqa: E402
 from ganimation.models import D_SCOPE, G_SCOPE, criticise, edit_faces  # noqa: E402
 from utils.checkpoint import load_parameters_checked  # noqa: E402
-from utils.config import TRAINING_INFO_NAME, read_training_info  # noqa: E402
+from utils.config import TRAINING_INFO_NAME, merge_config, read_training_info  # noqa: E402
 from utils.context import setup_context  # noqa: E402
 from utils.deploy import NnablaRunner, onnx_runner  # noqa: E402
 from utils.face_crop import crop_square  # noqa: E402
 from utils.face_landmarks import find_face_box  # noqa: E402
 from utils.image_io import read_rgb, write_image, write_video  # noqa: E402
 from utils.monitoring import progress, tile_images  # noqa: E402
-from utils.user_errors import UserError, run_main  # noqa: E402
+from utils.user_errors import CorruptSampleError, SkipTally, UserError, run_main  # noqa: E402
 
 
 
 def load_run(path):
-    """(config, run folder) from a training_info.yaml or the folder holding it."""
+    """(config, run folder) from a training_info.yaml or the folder holding it.
+
+    The file is checked against the training defaults, as ``--resume`` does:
+    an unknown key or a wrong type is a one-line error naming the key.
+    """
     if os.path.isdir(path):
         path = os.path.join(path, TRAINING_INFO_NAME)
-    return read_training_info(path), os.path.dirname(os.path.abspath(path))
+    config = merge_config(DEFAULTS, read_training_info(path), source=path)
+    return config, os.path.dirname(os.path.abspath(path))
 
 
 def newest_parameters(run_dir, prefix):
@@ -182,23 +188,37 @@ def target_list(args, source_raw):
     return None
 
 
-def dataset_edits(args, source, rng):
-    """Edits of the first ``-n`` test images (all without -n)."""
+def dataset_edits(args, source, rng, skips):
+    """Edits of the first ``-n`` test images (all without -n).
+
+    An unreadable image (as source or as transfer target) is added to
+    ``skips`` and its edits are left out; the other edits are still made.
+    """
     count = len(source) if args.num_test is None else args.num_test
     if not 1 <= count <= len(source):
         raise UserError("-n {} asked, but the test set has {} images".format(count, len(source)))
     for index in range(count):
-        face, source_aus = source.image(index), source.aus[index]
+        source_aus = source.aus[index]
         name = source.ids[index]
         targets = target_list(args, source_aus * AU_SCALE)
+        if targets is None and len(source) < 2:
+            raise UserError("expression transfer needs two test images; use --aus")
+        try:
+            face = source.image(index)
+        except CorruptSampleError as err:
+            skips.add(err, key=index)
+            continue
         if targets is None:
-            if len(source) < 2:
-                raise UserError("expression transfer needs two test images; use --aus")
             other = rng.randint(len(source) - 1)
             if other >= index:
                 other += 1
+            try:
+                target_image = to_uint8_image(source.image(other))
+            except CorruptSampleError as err:
+                skips.add(err, key=other)
+                continue
             yield Edit("{}_{}".format(name, source.ids[other]), face, source_aus,
-                       source.aus[other], to_uint8_image(source.image(other)))
+                       source.aus[other], target_image)
             continue
         for suffix, raw in targets:
             yield Edit("{}_{}".format(name, suffix), face, source_aus, raw / AU_SCALE)
@@ -312,6 +332,7 @@ def main(argv=None):
     data_dir = args.data_dir or data["data_dir"]
 
     photo = box = source = None
+    skips = SkipTally()
     if args.image:
         photo = read_rgb(args.image)
         box = (0, 0, min(photo.shape[:2])) if args.no_detect else \
@@ -328,7 +349,7 @@ def main(argv=None):
     else:
         source = AUFaceSource(data_dir, "test", data["image_size"], flip=False,
                               aus_file=data["aus_file"])
-        edits = dataset_edits(args, source, rng)
+        edits = dataset_edits(args, source, rng, skips)
 
     written = 0
     for edit in progress(edits, desc="ganimation"):
@@ -336,6 +357,10 @@ def main(argv=None):
         write_edit(out_dir, edit, outputs, colors, attentions, args,
                    photo if args.paste_back else None, box)
         written += 1
+    if len(skips):
+        print(skips.summary("{} test images".format(data_dir)))
+    if not written:
+        raise UserError("no readable test image in {} ({})".format(data_dir, skips.text()))
     print("{} edits with {} written to {}".format(written, param_file, out_dir))
     return 0
 

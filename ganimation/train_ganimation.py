@@ -286,11 +286,8 @@ def main(argv=None):
             run.save_parameters("netD_ganimation_{}.h5".format(epoch), D_SCOPE)
         if end_of_epoch or (iteration + 1) % monitor["checkpoint_interval"] == 0:
             run.checkpoint(iteration + 1, epoch, {"attention_watch": watch.state()})
-    loader.close()
+    loader.close()  # prints the unreadable samples it skipped
     if run.is_main:
-        if loader.skipped:
-            print("skipped while training: " + ", ".join(
-                "{} {}".format(n, reason) for reason, n in sorted(loader.skipped.items())))
         print("ganimation trained: {}".format(run_dir))
 
 

@@ -573,20 +573,26 @@ def _load_text_matrix(path):
     return values
 
 
+def _check_pca_shape(role, files, values, shape):
+    if values.shape != shape:
+        raise UserError("PCA {} {} holds {} values, expected {}".format(
+            role, files[role], "x".join(str(n) for n in values.shape),
+            "x".join(str(n) for n in shape)))
+
+
 def convert_pca(inputs, output, log=print):
     files = _pca_files(inputs)
     weight = _load_text_matrix(files["weight"])
     bias = _load_text_matrix(files["bias"]).reshape(-1)
     size = models.ALIGN_OUTPUTS
-    if weight.shape != (size, size) or bias.shape != (size,):
-        raise UserError("PCA weight {} and bias {} must be ({n}, {n}) and ({n},)".format(
-            weight.shape, bias.shape, n=size))
+    _check_pca_shape("weight", files, weight, (size, size))
+    _check_pca_shape("bias", files, bias, (size,))
     log("read PCA weight {} and bias {}".format(files["weight"], files["bias"]))
     if "inverse_weight" in files and "inverse_bias" in files:
         inverse = _load_text_matrix(files["inverse_weight"])
         mean = _load_text_matrix(files["inverse_bias"]).reshape(-1)
-        if inverse.shape != (size, size) or mean.shape != (size,):
-            raise UserError("inverse PCA files must be ({n}, {n}) and ({n},)".format(n=size))
+        _check_pca_shape("inverse_weight", files, inverse, (size, size))
+        _check_pca_shape("inverse_bias", files, mean, (size,))
         identity_error = np.abs(inverse.dot(weight) - np.eye(size)).max()
         bias_error = np.abs(bias + weight.dot(mean)).max() / max(np.abs(bias).max(), 1e-12)
         if identity_error > 1e-6 or bias_error > 1e-6:

@@ -29,9 +29,9 @@ from utils.boundary_heatmaps import draw_boundary_heatmaps
 from utils.face_crop import crop_face, flip_heatmaps, flip_landmarks, random_similarity, \
     scale_affine, transform_points, warp_heatmaps, warp_image
 from utils.image_io import read_rgb
-from utils.landmark_files import WFLW_ANNOTATION, celebv_list_path, find_wflw_root, \
-    list_celebv_persons, parse_wflw_line, read_celebv_annotations, read_lines
-from utils.user_errors import CorruptSampleError, UserError
+from utils.landmark_files import WFLW_ANNOTATION, celebv_list_path, check_landmarks_inside, \
+    find_wflw_root, list_celebv_persons, parse_wflw_line, read_celebv_frames, read_lines
+from utils.user_errors import CorruptSampleError, SkipTally, UserError
 
 IMAGE_SIZE = 256
 
@@ -145,9 +145,11 @@ class WFLWSource:
 
     def __init__(self, data_dir, mode, preprocess, augmentation=None):
         self.mode = mode
+        self.label = "WFLW {}".format(mode)
         self.render = HeatmapRenderer(preprocess)
         self.augmentation = augmentation
         self.margin = preprocess.get("crop_margin", 0.1)
+        self.skips = SkipTally()
         crops = os.path.join(data_dir, "WFLW_cropped_image_{}.npz".format(mode))
         if os.path.isfile(crops):
             self._from_cache(data_dir, mode)
@@ -171,13 +173,15 @@ class WFLWSource:
         root = find_wflw_root(data_dir, mode)
         self.image_dir = os.path.join(root, "WFLW_images")
         path = os.path.join(root, WFLW_ANNOTATION.format(mode=mode))
-        self.faces, self.skipped = [], 0
+        self.faces = []
         for number, line in read_lines(path):
             try:
                 self.faces.append(parse_wflw_line(line, "{}:{}".format(path, number + 1)))
-            except CorruptSampleError:
-                self.skipped += 1
+            except CorruptSampleError as err:
+                self.skips.add(err)
         self.names = ["{}_{}.png".format(mode, i) for i in range(len(self.faces))]
+        if len(self.skips):
+            print(self.skips.summary("{} ({} usable faces)".format(path, len(self.faces))))
 
     def __len__(self):
         return len(self.names)
@@ -192,6 +196,7 @@ class WFLWSource:
             return image, landmarks, heatmaps
         face = self.faces[index]
         image = read_rgb(os.path.join(self.image_dir, face.image_path))
+        check_landmarks_inside(face.landmarks, image.shape[0], image.shape[1], face.image_path)
         crop, landmarks = crop_face(image, face.landmarks, face.box, IMAGE_SIZE, self.margin)
         return crop, landmarks, None
 
@@ -232,13 +237,18 @@ class CelebVSource:
             raise UserError("person '{}' not found in {} (persons there: {})".format(
                 person, celebv_dir, ", ".join(available) or "none"))
         self.person = person
+        self.label = "{} {}".format(person, mode)
         self.image_dir = os.path.join(folder, "Image")
-        entries, bad = read_celebv_annotations(celebv_list_path(folder, mode))
+        list_path = celebv_list_path(folder, mode)
+        self.skips = SkipTally()
+        entries = read_celebv_frames(list_path, self.skips)
         if not entries:
-            raise UserError("no usable line in the {} list of {}".format(mode, folder))
+            raise UserError("no usable line in {}{}".format(
+                list_path, " ({})".format(self.skips.text()) if len(self.skips) else ""))
+        if len(self.skips):
+            print(self.skips.summary("{} ({} usable frames)".format(list_path, len(entries))))
         self.names = [name for name, _ in entries]
         self.landmarks = [points for _, points in entries]
-        self.skipped_lines = len(bad)
         self.outputs = tuple(outputs)
         self.render = HeatmapRenderer(preprocess)
         self.augmentation = augmentation
@@ -282,3 +292,23 @@ class CelebVSource:
             else:
                 result.append(self.render(landmarks, size=(IMAGE_SIZE, IMAGE_SIZE)))
         return tuple(result)
+
+
+def readable_samples(source, count, skips):
+    """``(index, sample)`` of the first ``count`` samples of ``source`` that can be read.
+
+    For test scripts: an unreadable sample is added to ``skips`` (a
+    :class:`~utils.user_errors.SkipTally`) and the next one is used, so a bad
+    frame costs one result instead of stopping the run half-way.
+    """
+    found = 0
+    for index in range(len(source)):
+        if found == count:
+            return
+        try:
+            sample = source.get(index)
+        except CorruptSampleError as err:
+            skips.add(err, key=index)
+            continue
+        found += 1
+        yield index, sample

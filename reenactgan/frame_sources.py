@@ -34,8 +34,9 @@ import numpy as np
 
 from utils.face_landmarks import FaceAligner, face_tools_problem
 from utils.image_io import read_rgb, read_video_frames, video_fps
-from utils.landmark_files import celebv_list_path, list_celebv_persons, read_celebv_annotations
-from utils.user_errors import CorruptSampleError, UserError
+from utils.landmark_files import celebv_list_path, check_landmarks_inside, \
+    list_celebv_persons, read_celebv_frames
+from utils.user_errors import CorruptSampleError, SkipTally, UserError
 
 IMAGE_SIZE = 256
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
@@ -74,7 +75,11 @@ class CelebVFrames(_Skips):
         if not os.path.isdir(folder):
             raise UserError("person '{}' not found in {} (persons there: {})".format(
                 person, celebv_dir, ", ".join(list_celebv_persons(celebv_dir)) or "none"))
-        entries, _ = read_celebv_annotations(celebv_list_path(folder, mode))
+        # Frames of any size are accepted (and resized), so the landmarks are
+        # checked against each image once it is read.
+        bad_lines = SkipTally()
+        entries = read_celebv_frames(celebv_list_path(folder, mode), bad_lines, frame_size=None)
+        self.skip_reasons.update(bad_lines.counts)
         self.entries = entries[:limit] if limit else entries
         self.image_dir = os.path.join(folder, "Image")
         self.label = person
@@ -86,6 +91,7 @@ class CelebVFrames(_Skips):
         for name, landmarks in self.entries:
             try:
                 image = read_rgb(os.path.join(self.image_dir, name))
+                check_landmarks_inside(landmarks, image.shape[0], image.shape[1], name)
             except CorruptSampleError as err:
                 self.skip_reasons[err.reason] += 1
                 continue

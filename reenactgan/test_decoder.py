@@ -19,7 +19,9 @@
 Writes exactly ``n`` pictures (all test frames without ``-n``) to
 ``<test.logdir>/decoder/<trg>/<exp>/result/<i:06d>.png``, each
 boundary | generated face | real face at 256x256.  ``--batch-stat`` and
-``--dropout`` reproduce the authors' test-time behaviour.
+``--dropout`` reproduce the authors' test-time behaviour.  Frames that cannot
+be read (a bad landmark line, a corrupt image) are skipped and counted, and
+the next frames are used.
 """
 import argparse
 import os
@@ -30,7 +32,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from reenactgan.data import CelebVSource, denormalize_image  # noqa: E402
+from config.config_decoder import config as DEFAULTS  # noqa: E402
+from reenactgan.data import CelebVSource, denormalize_image, readable_samples  # noqa: E402
 from reenactgan.models import netG_decoder  # noqa: E402
 from reenactgan.run_files import add_test_arguments, count_to_run, decoder_param_file, \
     encoder_for, load_into_scope, load_run_config  # noqa: E402
@@ -38,7 +41,7 @@ from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
 from utils.context import setup_context  # noqa: E402
 from utils.image_io import write_image  # noqa: E402
 from utils.monitoring import progress, tile_images  # noqa: E402
-from utils.user_errors import run_main  # noqa: E402
+from utils.user_errors import SkipTally, UserError, run_main  # noqa: E402
 
 
 def to_uint8(image_chw):
@@ -51,7 +54,7 @@ def main(argv=None):
     parser.add_argument("--dropout", action="store_true", help="keep dropout on (the authors)")
     args = parser.parse_args(argv)
     nn.clear_parameters()  # a fresh graph, also when main() runs twice in a process
-    config = load_run_config(args.config)
+    config = load_run_config(args.config, DEFAULTS)
     setup_context(args.context, args.device_id)
     trg = config["trg_celeb_name"]
     encoder = encoder_for(config, 1)
@@ -68,15 +71,23 @@ def main(argv=None):
 
     out_dir = os.path.join(config["test"]["logdir"], "decoder", trg, config["experiment_name"],
                            "result")
-    for i in progress(range(count), total=count, desc="decoder"):
-        sample = source.get(i)
+    skips = SkipTally()
+    written = 0
+    for _, sample in progress(readable_samples(source, count, skips), total=count,
+                              desc="decoder"):
         image = sample[0][None]
         boundary.d = encoder(image) if encoder is not None else sample[1][None]
         fake.forward(clear_buffer=True)
         strip = tile_images([heatmaps_to_image(boundary.d[0], (256, 256)), to_uint8(fake.d[0]),
                              to_uint8(image[0])])
-        write_image(os.path.join(out_dir, "{:06d}.png".format(i)), strip)
-    print("{} results of {} written to {}".format(count, param_file, out_dir))
+        # Numbered by result, so that a skipped frame leaves no gap.
+        write_image(os.path.join(out_dir, "{:06d}.png".format(written)), strip)
+        written += 1
+    if len(skips):
+        print(skips.summary("{} test frames".format(trg)))
+    if not written:
+        raise UserError("no readable test frame of {} ({})".format(trg, skips.text()))
+    print("{} results of {} written to {}".format(written, param_file, out_dir))
 
 
 if __name__ == "__main__":

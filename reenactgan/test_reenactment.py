@@ -52,11 +52,15 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from config.config_decoder import config as DECODER_DEFAULTS  # noqa: E402
+from config.config_encoder import config as ENCODER_DEFAULTS  # noqa: E402
+from config.config_transformer import config as TRANSFORMER_DEFAULTS  # noqa: E402
 from reenactgan.data import denormalize_image, normalize_image  # noqa: E402
 from reenactgan.frame_sources import batched, open_source  # noqa: E402
 from reenactgan.models import netG_decoder, netG_transformer  # noqa: E402
 from reenactgan.run_files import build_encoder, decoder_param_file, encoder_param_file, \
     load_into_scope, load_run_config, transformer_param_file  # noqa: E402
+from utils.atomic_files import ensure_writable_dir  # noqa: E402
 from utils.boundary_heatmaps import draw_boundary_heatmaps, heatmaps_to_image  # noqa: E402
 from utils.context import setup_context  # noqa: E402
 from utils.deploy import onnx_runner  # noqa: E402
@@ -291,9 +295,9 @@ def five_panels(frame, boundary, transformed, face, preprocess):
 def main(argv=None):
     args = get_args(argv)
     nn.clear_parameters()  # a fresh graph, also when main() runs twice in a process
-    encoder_cfg = load_run_config(args.encoder_config)
-    transformer_cfg = load_run_config(args.transformer_config)
-    decoder_cfg = load_run_config(args.decoder_config)
+    encoder_cfg = load_run_config(args.encoder_config, ENCODER_DEFAULTS)
+    transformer_cfg = load_run_config(args.transformer_config, TRANSFORMER_DEFAULTS)
+    decoder_cfg = load_run_config(args.decoder_config, DECODER_DEFAULTS)
     check_persons(args, transformer_cfg, decoder_cfg)
     # onnxruntime runs on the CPU; nnabla only builds the graphs it exports.
     setup_context(args.context if args.backend == "nnabla" else "cpu", args.device_id)
@@ -307,6 +311,10 @@ def main(argv=None):
     label = args.src_celeb_name if not args.source else frames.label
     result_dir = os.path.join(args.out_dir, "{}2{}".format(label, args.trg_celeb_name),
                               experiment, "result")
+    # Every output folder is checked before the first frame: a video that
+    # cannot be written must not stop the run after some panels were written.
+    for folder in [result_dir] + [os.path.dirname(os.path.abspath(p)) for p in args.video]:
+        ensure_writable_dir(folder)
     written, network_seconds = 0, 0.0
     started = time.perf_counter()
     total = len(frames) or None

@@ -19,17 +19,21 @@
 Writes exactly ``n`` pictures (all test frames without ``-n``) to
 ``<test.logdir>/transformer/<src>2<trg>/<exp>/result/<i:06d>.png``, each
 real_A | fake_B | real_B at 64x64: the source boundary, its translation,
-and the target's test boundary of the same index (for reference).
+and the target's test boundary of the same index (for reference).  Frames
+that cannot be read (a bad landmark line, a corrupt image) are skipped and
+counted, and the next frames are used.
 """
 import argparse
 import os
 import sys
 
 import nnabla as nn
+import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from reenactgan.data import CelebVSource  # noqa: E402
+from config.config_transformer import config as DEFAULTS  # noqa: E402
+from reenactgan.data import CelebVSource, readable_samples  # noqa: E402
 from reenactgan.models import netG_transformer  # noqa: E402
 from reenactgan.run_files import add_test_arguments, count_to_run, encoder_for, \
     load_into_scope, load_run_config, transformer_param_file  # noqa: E402
@@ -37,14 +41,14 @@ from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
 from utils.context import setup_context  # noqa: E402
 from utils.image_io import write_image  # noqa: E402
 from utils.monitoring import progress, tile_images  # noqa: E402
-from utils.user_errors import run_main  # noqa: E402
+from utils.user_errors import CorruptSampleError, SkipTally, UserError, run_main  # noqa: E402
 
 
 def main(argv=None):
     args = add_test_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]),
                               "transformer").parse_args(argv)
     nn.clear_parameters()  # a fresh graph, also when main() runs twice in a process
-    config = load_run_config(args.config)
+    config = load_run_config(args.config, DEFAULTS)
     setup_context(args.context, args.device_id)
     src, trg = config["src_celeb_name"], config["trg_celeb_name"]
     encoder = encoder_for(config, 1)
@@ -61,20 +65,36 @@ def main(argv=None):
     param_file = transformer_param_file(config, args.param_file)
     load_into_scope(param_file, "netG_transformer/netG_A2B")
 
-    def boundary(data_source, index):
-        sample = data_source.get(index)[0][None]
-        return encoder(sample) if encoder is not None else sample
+    def boundary(sample):
+        return encoder(sample[0][None]) if encoder is not None else sample[0][None]
+
+    def reference(index):
+        """The target's test boundary of that index; black when its frame is unreadable."""
+        try:
+            return boundary(target.get(index % len(target)))
+        except CorruptSampleError as err:
+            skips.add(err, key=("target", index % len(target)))
+            return np.zeros_like(real_A.d)
 
     out_dir = os.path.join(config["test"]["logdir"], "transformer", "{}2{}".format(src, trg),
                            config["experiment_name"], "result")
-    for i in progress(range(count), total=count, desc="transformer"):
-        real_A.d = boundary(source, i)
+    skips = SkipTally()
+    written = 0
+    for i, sample in progress(readable_samples(source, count, skips), total=count,
+                              desc="transformer"):
+        real_A.d = boundary(sample)
         fake_B.forward(clear_buffer=True)
-        real_B = boundary(target, i % len(target))
+        real_B = reference(i)
         strip = tile_images([heatmaps_to_image(real_A.d[0]), heatmaps_to_image(fake_B.d[0]),
                              heatmaps_to_image(real_B[0])])
-        write_image(os.path.join(out_dir, "{:06d}.png".format(i)), strip)
-    print("{} results of {} written to {}".format(count, param_file, out_dir))
+        # Numbered by result, so that a skipped frame leaves no gap.
+        write_image(os.path.join(out_dir, "{:06d}.png".format(written)), strip)
+        written += 1
+    if len(skips):
+        print(skips.summary("{} test frames".format(src)))
+    if not written:
+        raise UserError("no readable test frame of {} ({})".format(src, skips.text()))
+    print("{} results of {} written to {}".format(written, param_file, out_dir))
 
 
 if __name__ == "__main__":

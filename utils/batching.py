@@ -23,15 +23,16 @@ prefetching, threads or where a run was resumed.
 A *source* is any object with ``__len__`` and ``get(index, rng)`` returning a
 tuple of numpy arrays (see ``reenactgan/data.py``).  A sample that raises
 :class:`~utils.user_errors.CorruptSampleError` is replaced by the next index
-and counted in ``skipped``.
+and counted once in ``skipped`` (by reason); :meth:`BatchIterator.close`
+prints that count, so every script that reads through a loader reports the
+samples it skipped.
 """
-import collections
 import concurrent.futures
 
 import numpy as np
 
 from .context import shard_indices
-from .user_errors import CorruptSampleError, UserError
+from .user_errors import CorruptSampleError, SkipTally, UserError
 
 MAX_CONSECUTIVE_SKIPS = 100
 
@@ -68,7 +69,9 @@ class BatchIterator:
                 len(self.indices), self.batch_size))
         self.epoch = 0
         self.position = 0
-        self.skipped = collections.Counter()
+        self.label = getattr(source, "label", None) or "data"
+        # Unreadable samples, each counted once however often it is drawn.
+        self.skips = SkipTally()
         self._order = self._permutation(0)
         self._pool = concurrent.futures.ThreadPoolExecutor(max(1, threads)) if threads > 1 else None
 
@@ -90,14 +93,22 @@ class BatchIterator:
 
     def _load(self, index):
         index = int(index)
+        last = None
         for attempt in range(MAX_CONSECUTIVE_SKIPS):
             candidate = (index + attempt) % len(self.source)
             rng = sample_rng(self.seed, self.epoch, candidate) if self.augment else None
             try:
                 return self.source.get(candidate, rng)
             except CorruptSampleError as err:
-                self.skipped[err.reason] += 1
-        raise UserError("{} consecutive samples could not be read".format(MAX_CONSECUTIVE_SKIPS))
+                self.skips.add(err, key=candidate)
+                last = err
+        raise UserError("{} consecutive samples of {} could not be read; the last: {}".format(
+            MAX_CONSECUTIVE_SKIPS, self.label, last))
+
+    @property
+    def skipped(self):
+        """Counter of the unreadable samples by reason."""
+        return self.skips.counts
 
     def next(self):
         if self.position >= len(self):
@@ -131,8 +142,12 @@ class BatchIterator:
         self._order = self._permutation(self.epoch)
 
     def close(self):
+        """Stop the loading threads and print what was skipped, if anything."""
         if self._pool is not None:
             self._pool.shutdown(wait=False)
+            self._pool = None
+        if len(self.skips):
+            print(self.skips.summary("{} (while loading)".format(self.label)))
 
 
 class ConcatSource:
@@ -143,6 +158,7 @@ class ConcatSource:
         if not self.sources:
             raise UserError("the data set is empty")
         self.offsets = np.cumsum([0] + [len(s) for s in self.sources])
+        self.label = " + ".join(getattr(s, "label", "data") for s in self.sources)
 
     def __len__(self):
         return int(self.offsets[-1])

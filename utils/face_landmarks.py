@@ -501,10 +501,26 @@ class PersonWriter:
         self.added += 1
         return name
 
+    def discard(self):
+        """Remove the images added so far, when the run fails before :meth:`close`.
+
+        Their lines were never written, so the folder keeps no image that no
+        list names (images of an earlier list, kept with ``append``, stay).
+        """
+        for k in range(self.added):
+            path = os.path.join(self.image_dir, "{:06d}.jpg".format(self.first_index + k))
+            if os.path.isfile(path):
+                os.remove(path)
+        self.added = 0
+
     def close(self):
         """Write the landmark list (and the split); returns the notes to print."""
         if not self.added:
             raise UserError("no face found in any frame: nothing written to {}".format(self.folder))
+        if self.num_train is not None and not 0 < self.num_train < len(self.lines):
+            # Checked before the list is written, so that a refused split leaves nothing.
+            raise UserError("--num-train {} leaves no train or no test frame: {} has {} "
+                            "frames".format(self.num_train, self.list_path, len(self.lines)))
         atomic_write_text(self.list_path, "".join(line + "\n" for line in self.lines))
         notes = []
         split_paths = [os.path.join(self.folder, name) for name in self.SPLIT_FILES]
@@ -517,9 +533,6 @@ class PersonWriter:
                              "with split_celebv.sh or --num-train".format(
                                  ", ".join(os.path.basename(p) for p in stale)))
         else:
-            if not 0 < self.num_train < len(self.lines):
-                raise UserError("--num-train {} leaves no train or no test frame: {} has {} "
-                                "frames".format(self.num_train, self.list_path, len(self.lines)))
             for path, part in zip(split_paths, (self.lines[:self.num_train],
                                                 self.lines[self.num_train:])):
                 atomic_write_text(path, "".join(line + "\n" for line in part))

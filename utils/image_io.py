@@ -208,6 +208,20 @@ def write_video(path, frames, fps=30, keep_repeated_frames=False):
     return path
 
 
+def _reader_error(err):
+    """One readable line from a video reader's exception.
+
+    imageio-ffmpeg appends ffmpeg's whole stderr (banner and build options,
+    some 4 KB); its last line says what went wrong.
+    """
+    text = str(err)
+    head, marker, tail = text.partition("=== stderr ===")
+    if marker:
+        lines = [line.strip() for line in tail.splitlines() if line.strip()]
+        text = head.strip() + (" ({})".format(lines[-1]) if lines else "")
+    return " ".join(text.split())
+
+
 def _open_video_check(path):
     if not os.path.isfile(path):
         raise UserError("video {} not found".format(path))
@@ -234,8 +248,7 @@ def read_video_frames(path):
         try:
             yield from (_gif_frames(path) if is_gif else _ffmpeg_frames(path))
         except (OSError, ValueError, RuntimeError) as err:
-            raise UserError("cannot read video {}: {}".format(
-                path, " ".join(str(err).split())))
+            raise UserError("cannot read video {}: {}".format(path, _reader_error(err)))
     return frames()
 
 
@@ -250,5 +263,4 @@ def video_fps(path):
         with imageio_v2.get_reader(path, format="FFMPEG") as reader:
             return float(reader.get_meta_data()["fps"])
     except (OSError, ValueError, RuntimeError, KeyError) as err:
-        raise UserError("cannot read video {}: {}".format(
-            path, " ".join(str(err).split())))
+        raise UserError("cannot read video {}: {}".format(path, _reader_error(err)))

@@ -22,7 +22,9 @@ WFLW ``list_98pt_rect_attr_{train,test}.txt``: one face per line, 207 tokens:
 the image path relative to ``WFLW_images/``.
 
 A malformed line raises :class:`CorruptSampleError` with reason
-``"bad annotation line"``; callers skip and count it.
+``"bad annotation line"``, and landmarks far outside their image (a units
+mix-up, a broken detector) one with reason ``"landmarks outside the image"``;
+callers skip and count them.
 """
 import collections
 import os
@@ -33,6 +35,11 @@ from .face_layout import NUM_LANDMARKS
 from .user_errors import CorruptSampleError, UserError
 
 BAD_LINE = "bad annotation line"
+OUTSIDE = "landmarks outside the image"
+# Landmarks further than this (in image sizes) outside the image mean a broken line;
+# a face cut by the border legitimately has a few points just outside.
+MAX_OUTSIDE = 0.5
+CELEBV_FRAME_SIZE = 256  # CelebV frames are aligned 256x256 crops
 WFLW_ANNOTATION = os.path.join("WFLW_annotations", "list_98pt_rect_attr_train_test",
                                "list_98pt_rect_attr_{mode}.txt")
 CELEBV_LISTS = {"all": "all_98pt.txt", "train": "train_98pt.txt", "test": "test_98pt.txt"}
@@ -49,6 +56,16 @@ def _landmarks(tokens, where):
     if not np.all(np.isfinite(values)):
         raise CorruptSampleError("{}: landmarks contain NaN or inf".format(where), BAD_LINE)
     return values.reshape(NUM_LANDMARKS, 2)
+
+
+def check_landmarks_inside(landmarks, height, width, where):
+    """Raise a CorruptSampleError if a landmark lies far outside a ``width`` x ``height`` image."""
+    margin_x, margin_y = MAX_OUTSIDE * width, MAX_OUTSIDE * height
+    x, y = landmarks[:, 0], landmarks[:, 1]
+    if (x.min() < -margin_x or x.max() > width + margin_x
+            or y.min() < -margin_y or y.max() > height + margin_y):
+        raise CorruptSampleError("{}: landmarks lie far outside the {}x{} image".format(
+            where, width, height), OUTSIDE)
 
 
 def parse_celebv_line(line, where="line"):
@@ -102,6 +119,27 @@ def read_celebv_annotations(path):
         except CorruptSampleError as err:
             bad.append((number, str(err)))
     return entries, bad
+
+
+def read_celebv_frames(path, tally, frame_size=CELEBV_FRAME_SIZE):
+    """The usable ``(image_name, landmarks)`` of a CelebV list of aligned frames.
+
+    Malformed lines and, with ``frame_size``, landmarks far outside the
+    ``frame_size`` square are skipped and added to ``tally`` (a
+    :class:`~utils.user_errors.SkipTally`).
+    """
+    entries = []
+    for number, line in read_lines(path):
+        where = "{}:{}".format(path, number + 1)
+        try:
+            name, landmarks = parse_celebv_line(line, where)
+            if frame_size:
+                check_landmarks_inside(landmarks, frame_size, frame_size, where)
+        except CorruptSampleError as err:
+            tally.add(err)
+            continue
+        entries.append((name, landmarks))
+    return entries
 
 
 def format_celebv_line(image_name, landmarks):

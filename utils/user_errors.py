@@ -17,8 +17,14 @@ Scripts raise :class:`UserError` for anything the user can fix, and wrap
 their ``main`` with :func:`run_main`, which prints ``error: <message>`` to
 stderr and exits with status 2 instead of showing a traceback.  Unexpected
 exceptions still show their traceback: those are bugs.
+
+A fault in one sample of a data set is a :class:`CorruptSampleError`: the
+sample is skipped, counted in a :class:`SkipTally` and the count printed in
+the script's summary.
 """
+import collections
 import sys
+import threading
 
 
 class UserError(Exception):
@@ -34,6 +40,47 @@ class CorruptSampleError(UserError):
     def __init__(self, message, reason="corrupt"):
         super().__init__(message)
         self.reason = reason
+
+
+class SkipTally:
+    """Skipped samples counted by reason, with the first message of each reason.
+
+    ``add`` may be given a ``key`` (a sample index, a file name): a sample
+    that fails again (in the next epoch, or as another edit's target) is
+    counted once.  Safe to call from several loader threads.
+    """
+
+    def __init__(self):
+        self.counts = collections.Counter()
+        self.examples = {}
+        self._keys = set()
+        self._lock = threading.Lock()
+
+    def add(self, error, key=None):
+        with self._lock:
+            if key is not None:
+                if key in self._keys:
+                    return
+                self._keys.add(key)
+            reason = getattr(error, "reason", "corrupt")
+            self.counts[reason] += 1
+            self.examples.setdefault(reason, " ".join(str(error).split()))
+
+    def __len__(self):
+        return sum(self.counts.values())
+
+    def text(self):
+        """``"1 bad annotation line, 2 corrupt image"``: the counts by reason."""
+        return ", ".join("{} {}".format(n, reason) for reason, n in sorted(self.counts.items()))
+
+    def example(self):
+        """One message, to find the first bad sample ('' when nothing was skipped)."""
+        return self.examples[sorted(self.examples)[0]] if self.examples else ""
+
+    def summary(self, label):
+        """One line for a script's summary: what ``label`` skipped, and an example."""
+        return "{}: skipped {} ({}), e.g. {}".format(label, len(self), self.text(),
+                                                     self.example())
 
 
 def run_main(main, argv=None):
