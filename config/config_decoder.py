@@ -37,6 +37,9 @@ config = {
         "config": None,
         "param_path": None,
         "batch_stat": False,
+        # Boundaries of this many distinct frames are kept in memory (61 KB
+        # each) instead of being encoded again every epoch; 0 turns it off.
+        "cache_size": 0,
     },
     "train": {
         "epochs": 150,

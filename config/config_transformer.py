@@ -49,6 +49,9 @@ config = {
         "config": None,       # the encoder run's training_info.yaml
         "param_path": None,   # default: its best_model.h5 or newest model_epoch-*.h5
         "batch_stat": False,  # True: batch statistics, as the authors ran it
+        # Boundaries of this many distinct frames are kept in memory (61 KB
+        # each) instead of being encoded again every epoch; 0 turns it off.
+        "cache_size": 0,
     },
     "edge_filter": False,     # the authors' Sobel filter before the discriminators
     "train": {

@@ -49,6 +49,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from config.config_decoder import config as DECODER_DEFAULTS  # noqa: E402
+from config.config_encoder import config as ENCODER_DEFAULTS  # noqa: E402
+from config.config_transformer import config as TRANSFORMER_DEFAULTS  # noqa: E402
 from reenactgan.data import CelebVSource, HeatmapRenderer, WFLWSource, \
     denormalize_image  # noqa: E402
 from reenactgan.metrics import boundary_distance, psnr, ssim  # noqa: E402
@@ -144,7 +147,7 @@ def summarise(values):
 
 
 def evaluate(networks, transformer_cfg, celebv_dir, src, trg, paired, num_frames=None,
-             on_frame=None, wflw_dir=None):
+             on_frame=None, wflw_dir=None, decoder_cfg=None):
     """All metrics as a dict; ``on_frame(index, panels)`` sees each reenacted frame."""
     preprocess = transformer_cfg["preprocess"] if transformer_cfg else {}
     render = HeatmapRenderer(preprocess)
@@ -165,9 +168,12 @@ def evaluate(networks, transformer_cfg, celebv_dir, src, trg, paired, num_frames
         predicted = networks.encode(image)
         scores["encoder"].append(boundary_distance(predicted, truth))
         scores["encoder_baseline"].append(boundary_distance(mean_map, truth))
+    # The decoder is measured on the boundaries it was trained on.
+    decoder_boundaries = (decoder_cfg or {}).get("boundary_source", "drawn")
     for i in range(min(len(target), count)):
         image, landmarks = target.get(i)
-        face = networks.decode(render(landmarks))
+        boundary = networks.encode(image) if decoder_boundaries == "encoder" else render(landmarks)
+        face = networks.decode(boundary)
         p, s = image_scores(face, image)
         scores["decoder_psnr"].append(p)
         scores["decoder_ssim"].append(s)
@@ -203,6 +209,7 @@ def evaluate(networks, transformer_cfg, celebv_dir, src, trg, paired, num_frames
                                      "frames": count},
         "decoder": {"psnr": summarise(scores["decoder_psnr"]),
                     "ssim": summarise(scores["decoder_ssim"]),
+                    "boundaries": decoder_boundaries,
                     "frames": len(scores["decoder_psnr"])},
     }
     if wflw_dir:
@@ -250,9 +257,10 @@ def get_args(argv):
 
 
 def load_networks(args):
-    encoder_cfg = load_run_config(args.encoder_config)
-    decoder_cfg = load_run_config(args.decoder_config)
-    transformer_cfg = load_run_config(args.transformer_config) if args.transformer_config else None
+    encoder_cfg = load_run_config(args.encoder_config, ENCODER_DEFAULTS)
+    decoder_cfg = load_run_config(args.decoder_config, DECODER_DEFAULTS)
+    transformer_cfg = (load_run_config(args.transformer_config, TRANSFORMER_DEFAULTS)
+                       if args.transformer_config else None)
     if decoder_cfg["trg_celeb_name"] != args.trg_celeb_name:
         raise UserError("the decoder was trained for {}, not {}".format(
             decoder_cfg["trg_celeb_name"], args.trg_celeb_name))
@@ -273,7 +281,7 @@ def main(argv=None):
     wflw_dir = args.wflw_dir or encoder_cfg["path"]["data_dir"]
     metrics = evaluate(networks, transformer_cfg, args.celebv_dir or decoder_cfg["train_dir"],
                        args.src_celeb_name, args.trg_celeb_name, args.paired, args.num_frames,
-                       wflw_dir=None if wflw_dir == "none" else wflw_dir)
+                       wflw_dir=None if wflw_dir == "none" else wflw_dir, decoder_cfg=decoder_cfg)
     text = json.dumps(metrics, indent=2, sort_keys=True)
     print(text)
     if args.json:

@@ -17,22 +17,34 @@ Test scripts take a ``training_info.yaml`` and optionally ``--param-file``;
 without it, the newest matching ``.h5`` of the run folder is used (the best
 model for the encoder when there is one).
 """
+import collections
 import glob
+import hashlib
 import os
 
 import nnabla as nn
+import numpy as np
 
+from config.config_encoder import config as ENCODER_DEFAULTS
 from reenactgan.models import stacked_hourglass_net
 from utils.checkpoint import load_parameters_checked
-from utils.config import read_training_info
+from utils.config import merge_config, read_training_info
 from utils.user_errors import UserError
 
 
-def load_run_config(path):
-    """A run's config from its training_info.yaml (or the folder holding it)."""
+def load_run_config(path, defaults=None):
+    """A run's config from its training_info.yaml (or the folder holding it).
+
+    With ``defaults`` (the training script's, from ``config/``) the file is
+    checked as ``--resume`` checks it: an unknown key or a value of the wrong
+    type is a one-line error naming the key (instead of a traceback deep in a
+    network), and keys that the run predates take their default value.
+    """
     if os.path.isdir(path):
         path = os.path.join(path, "training_info.yaml")
     config = read_training_info(path)
+    if defaults is not None:
+        config = merge_config(defaults, config, source=path)
     config["_run_dir"] = os.path.dirname(os.path.abspath(path))
     return config
 
@@ -79,7 +91,7 @@ def build_encoder(images, config, batch_stat=False, fix_parameters=True):
 
 def load_encoder(encoder_config_path, param_file=None):
     """Read an encoder run's config, load its parameters (after build_encoder)."""
-    config = load_run_config(encoder_config_path)
+    config = load_run_config(encoder_config_path, ENCODER_DEFAULTS)
     return config, encoder_param_file(config, param_file)
 
 
@@ -93,10 +105,19 @@ class EncoderBoundaries:
 
     Built from the ``encoder`` section of a transformer/decoder config
     (``config``: the encoder run's training_info.yaml, ``param_path``,
-    ``batch_stat``) or from explicit arguments.
+    ``batch_stat``, ``cache_size``) or from explicit arguments.
+
+    The encoder is fixed while the transformer or decoder trains, so without
+    augmentation every epoch would encode the same frames again.  With
+    ``cache_size`` > 0 the boundaries of up to that many distinct images
+    (61 KB each) are kept, keyed by a hash of the image, and a batch whose
+    images are all known skips the forward pass.  The results are the same
+    bit for bit.  Batch statistics make a sample's boundary depend on the
+    rest of its batch, so they disable the cache.
     """
 
-    def __init__(self, encoder_config_path, param_path=None, batch_size=1, batch_stat=False):
+    def __init__(self, encoder_config_path, param_path=None, batch_size=1, batch_stat=False,
+                 cache_size=0):
         if not encoder_config_path:
             raise UserError("boundary_source 'encoder' needs encoder.config (the encoder run's "
                             "training_info.yaml)")
@@ -105,13 +126,32 @@ class EncoderBoundaries:
         self.output = build_encoder(self.images, config, batch_stat=batch_stat)
         load_into_scope(param_file, config.get("model_name", "model"))
         self.param_file = param_file
+        self.cache_size = 0 if batch_stat else max(0, int(cache_size or 0))
+        self.cache = collections.OrderedDict()
 
     @classmethod
     def from_section(cls, section, batch_size):
         return cls(section.get("config"), section.get("param_path"), batch_size,
-                   section.get("batch_stat", False))
+                   section.get("batch_stat", False), section.get("cache_size", 0))
 
     def __call__(self, images):
+        if not self.cache_size:
+            return self._encode(images)
+        images = np.ascontiguousarray(images, dtype=np.float32)
+        keys = [hashlib.blake2b(image.tobytes(), digest_size=16).digest() for image in images]
+        if all(key in self.cache for key in keys):
+            for key in keys:
+                self.cache.move_to_end(key)
+            return np.stack([self.cache[key] for key in keys])
+        boundaries = self._encode(images)
+        for key, boundary in zip(keys, boundaries):
+            self.cache[key] = boundary
+            self.cache.move_to_end(key)
+        while len(self.cache) > self.cache_size:
+            self.cache.popitem(last=False)
+        return boundaries
+
+    def _encode(self, images):
         self.images.d = images
         self.output.forward(clear_buffer=True)
         return self.output.d.copy()

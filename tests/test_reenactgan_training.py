@@ -326,3 +326,29 @@ def test_script_errors_have_no_traceback(tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("error: config file")
+
+
+def test_encoder_boundary_cache_gives_the_same_maps_and_skips_known_batches(encoder_run):
+    from reenactgan.run_files import EncoderBoundaries
+    nn.clear_parameters()
+    info = os.path.join(encoder_run, "training_info.yaml")
+    plain = EncoderBoundaries(info, batch_size=2)
+    rng = np.random.RandomState(0)
+    batches = [rng.uniform(-1, 1, (2, 3, 256, 256)).astype(np.float32) for _ in range(3)]
+    expected = [plain(b) for b in batches]
+    nn.clear_parameters()
+    cached = EncoderBoundaries(info, batch_size=2, cache_size=4)
+    forwards = []
+    encode = cached._encode
+    cached._encode = lambda images: forwards.append(1) or encode(images)
+    for _ in range(2):
+        for batch, truth in zip(batches[:2], expected[:2]):
+            assert np.array_equal(cached(batch), truth)
+    assert len(forwards) == 2  # the second pass came from the cache
+    cached(batches[2])  # 6 maps seen, 4 kept: the oldest batch is forgotten
+    assert len(cached.cache) == 4 and len(forwards) == 3
+    assert np.array_equal(cached(batches[0]), expected[0]) and len(forwards) == 4
+    nn.clear_parameters()
+    # Batch statistics tie a sample's map to its batch: no cache then.
+    assert EncoderBoundaries(info, batch_size=2, batch_stat=True, cache_size=4).cache_size == 0
+    nn.clear_parameters()
