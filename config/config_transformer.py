@@ -63,8 +63,6 @@ config = {
         "beta2": 0.999,
         "weight_decay": 1e-4,  # D only, as the authors
         "cycle_loss": {"lambda": 50.0},
-        # CycleGAN's identity term (not in the ReenactGAN codes, so 0 by default).
-        "identity_loss": {"lambda": 0.0},
         "shape_loss": {
             "lambda": 10.0,
             "align_param_path": "./Align_40000.h5",

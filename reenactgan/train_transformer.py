@@ -20,11 +20,7 @@ A CycleGAN on 15x64x64 boundary heatmaps (A = source, B = target):
 LSGAN + ``cycle_loss.lambda`` x L1 cycle + ``shape_loss.lambda`` x L1 between
 the first ``pca_dim`` whitened PCA coefficients of the Align network's
 landmarks of each input and its translation (the pose and position must
-survive the change of identity).  ``identity_loss.lambda`` (0 in both
-original codes) adds CycleGAN's identity term, L1(G_A2B(b), b) for target
-boundaries b and the same for each B2A generator: it starts the generators
-near the identity map, which matters when two persons' boundaries differ
-only slightly and training is short (the demo).  netG_A2B is the network the reenactment
+survive the change of identity).  netG_A2B is the network the reenactment
 uses.  With ``extra_src_celeb_names`` it becomes the authors' many-to-one
 model: one shared A2B generator and, per source person, a B2A generator and a
 discriminator.
@@ -64,8 +60,7 @@ from utils.user_errors import UserError, run_main  # noqa: E402
 G_SCOPE = "netG_transformer"
 D_SCOPE = "netD_transformer"
 SERIES = ["loss_netG", "loss_gan_A", "loss_gan_B", "loss_cycle_A", "loss_cycle_B",
-          "loss_shape_A", "loss_shape_B", "loss_identity_A", "loss_identity_B", "loss_netD",
-          "loss_netD_A", "loss_netD_B"]
+          "loss_shape_A", "loss_shape_B", "loss_netD", "loss_netD_A", "loss_netD_B"]
 
 
 def numbered(name, index):
@@ -167,7 +162,6 @@ def main(argv=None):
 
     lambda_cycle = lambda_of(train_cfg["cycle_loss"])
     lambda_shape = lambda_of(train_cfg["shape_loss"])
-    lambda_identity = lambda_of(train_cfg["identity_loss"])
     shape_code = ShapeCode(train_cfg["shape_loss"]) if lambda_shape > 0 else None  # fail early
     feeder = BoundaryFeeder(config, batch_size)
     augmentation = Augmentation.from_config(train_cfg)
@@ -188,7 +182,7 @@ def main(argv=None):
     real_B = nn.Variable(shape)
     real_As, fakes_B, fakes_A = [], [], []
     terms = {name: [] for name in ("gan_A", "gan_B", "cycle_A", "cycle_B", "shape_A", "shape_B",
-                                   "identity_A", "identity_B", "netD_A", "netD_B")}
+                                   "netD_A", "netD_B")}
     visuals = None
     for i in range(len(sources_names)):
         real_A = nn.Variable(shape)
@@ -202,11 +196,6 @@ def main(argv=None):
         if lambda_cycle > 0:
             terms["cycle_A"].append(l1_loss(recon_A, real_A))
             terms["cycle_B"].append(l1_loss(recon_B, real_B))
-        if lambda_identity > 0:
-            terms["identity_A"].append(l1_loss(generator(real_A, numbered("netG_B2A", i), model),
-                                               real_A))
-            if i == 0:
-                terms["identity_B"].append(l1_loss(generator(real_B, "netG_A2B", model), real_B))
         if shape_code is not None:
             terms["shape_A"].append(l1_loss(shape_code(fake_B), shape_code(real_A)))
             terms["shape_B"].append(l1_loss(shape_code(fake_A), shape_code(real_B)))
@@ -231,8 +220,6 @@ def main(argv=None):
     loss_G = losses["gan_A"] + losses["gan_B"]
     if lambda_cycle > 0:
         loss_G = loss_G + lambda_cycle * (losses["cycle_A"] + losses["cycle_B"])
-    if lambda_identity > 0:
-        loss_G = loss_G + lambda_identity * (losses["identity_A"] + losses["identity_B"])
     if shape_code is not None:
         loss_G = loss_G + lambda_shape * (losses["shape_A"] + losses["shape_B"])
     loss_D = losses["netD_A"] + losses["netD_B"]

@@ -54,7 +54,7 @@ def scripts(data):
             "train_dir": str(data / "CelebV"), "src_celeb_name": "Person_A",
             "trg_celeb_name": "Person_B", "model": {"ngf": 4, "n_blocks": 1, "ndf": 4},
             "train": {"epochs": 8, "batch_size": 2, "augmentation": True,
-                      "shape_loss": {"lambda": 0}, "identity_loss": {"lambda": 1.0},
+                      "shape_loss": {"lambda": 0},
                       "loader_threads": 1},
             "monitor": dict(COMMON_MONITOR, image_interval=5)},
             "transformer/Person_A2Person_B/run"),
