@@ -102,6 +102,17 @@ def checks(reenactgan, ganimation):
     return result
 
 
+def encoder_rows(reenactgan):
+    e, frames = reenactgan["encoder"], reenactgan.get("encoder_on_source_frames")
+    rows = [["encoder: boundary distance (px, 64x64), {}".format(e.get("data", "held-out")),
+             e["boundary_distance_px"], e["mean_map_baseline_px"], "mean training map"]]
+    if frames:
+        rows.append(["encoder: boundary distance (px), the source's test frames",
+                     frames["boundary_distance_px"], frames["mean_map_baseline_px"],
+                     "mean training map"])
+    return rows
+
+
 def fmt(value, digits=3):
     return "{:.{}f}".format(value, digits) if isinstance(value, float) else html.escape(str(value))
 
@@ -134,7 +145,7 @@ def build(out):
     atomic_write_text(os.path.join(out, "metrics.json"), json.dumps(metrics, indent=2) + "\n")
 
     plots = {m: plot_curves(out, m) for m in CURVES}
-    e, d = reenactgan["encoder"], reenactgan["decoder"]
+    d = reenactgan["decoder"]
     parts = ["<h1>ReenactGAN and GANimation on synthetic faces</h1>",
              "<p>Reduced networks (config/demo/) trained for minutes on the CPU on synthetic faces "
              "whose ground truth is known. Every number below is measured on held-out frames.</p>",
@@ -142,17 +153,18 @@ def build(out):
              table([[k.replace("_", " "), "yes" if v else "NO"] for k, v in verdict.items()],
                    ["comparison", "passed"]),
              "<h2>ReenactGAN</h2>",
-             table([["encoder: boundary distance (px, 64x64)", e["boundary_distance_px"],
-                     e["mean_map_baseline_px"], "mean training map"],
-                    ["decoder: PSNR (dB) / SSIM, target from its own boundaries",
-                     "{:.2f} / {:.3f}".format(d["psnr"], d["ssim"]), "", ""]],
-                   ["measure", "model", "baseline", "baseline is"])]
+             table(encoder_rows(reenactgan) + [
+                 ["decoder: PSNR (dB) / SSIM of {} decoded from its own {} boundaries".format(
+                     "the target", d.get("boundaries", "drawn")),
+                  "{:.2f} / {:.3f}".format(d["psnr"], d["ssim"]), "", ""]],
+                 ["measure", "model", "baseline", "baseline is"])]
     if "reenactment" in reenactgan:
         r = reenactgan["reenactment"]
         parts.append(table([
             ["PSNR (dB)", r["psnr"], r["no_transformer_psnr"], r["mean_face_psnr"]],
             ["SSIM", r["ssim"], r["no_transformer_ssim"], r["mean_face_ssim"]],
-            ["encoder's boundary distance to the truth (px)", r["boundary_distance_px"], "", ""]],
+            ["boundary distance of the generated frames to the truth (px), read by the "
+             "encoder", r["boundary_distance_px"], "", ""]],
             ["reenactment vs the true target frames", "full chain", "without transformer",
              "target's mean face"]))
     panels = sorted(glob.glob(os.path.join(out, "reenactment", "*", "*", "result", "*.png")))
