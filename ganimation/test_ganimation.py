@@ -357,10 +357,7 @@ def main(argv=None):
         write_edit(out_dir, edit, outputs, colors, attentions, args,
                    photo if args.paste_back else None, box)
         written += 1
-    if len(skips):
-        print(skips.summary("{} test images".format(data_dir)))
-    if not written:
-        raise UserError("no readable test image in {} ({})".format(data_dir, skips.text()))
+    skips.finish("test images of {}".format(data_dir), written)
     print("{} edits with {} written to {}".format(written, param_file, out_dir))
     return 0
 

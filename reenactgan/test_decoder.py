@@ -41,7 +41,7 @@ from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
 from utils.context import setup_context  # noqa: E402
 from utils.image_io import write_image  # noqa: E402
 from utils.monitoring import progress, tile_images  # noqa: E402
-from utils.user_errors import SkipTally, UserError, run_main  # noqa: E402
+from utils.user_errors import SkipTally, run_main  # noqa: E402
 
 
 def to_uint8(image_chw):
@@ -83,10 +83,7 @@ def main(argv=None):
         # Numbered by result, so that a skipped frame leaves no gap.
         write_image(os.path.join(out_dir, "{:06d}.png".format(written)), strip)
         written += 1
-    if len(skips):
-        print(skips.summary("{} test frames".format(trg)))
-    if not written:
-        raise UserError("no readable test frame of {} ({})".format(trg, skips.text()))
+    skips.finish("test frames of {}".format(trg), written)
     print("{} results of {} written to {}".format(written, param_file, out_dir))
 
 

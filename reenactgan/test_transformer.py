@@ -41,7 +41,7 @@ from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
 from utils.context import setup_context  # noqa: E402
 from utils.image_io import write_image  # noqa: E402
 from utils.monitoring import progress, tile_images  # noqa: E402
-from utils.user_errors import CorruptSampleError, SkipTally, UserError, run_main  # noqa: E402
+from utils.user_errors import CorruptSampleError, SkipTally, run_main  # noqa: E402
 
 
 def main(argv=None):
@@ -90,10 +90,7 @@ def main(argv=None):
         # Numbered by result, so that a skipped frame leaves no gap.
         write_image(os.path.join(out_dir, "{:06d}.png".format(written)), strip)
         written += 1
-    if len(skips):
-        print(skips.summary("{} test frames".format(src)))
-    if not written:
-        raise UserError("no readable test frame of {} ({})".format(src, skips.text()))
+    skips.finish("test frames of {}".format(src), written)
     print("{} results of {} written to {}".format(written, param_file, out_dir))
 
 

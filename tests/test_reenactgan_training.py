@@ -21,7 +21,7 @@ from tests.conftest import REPO_ROOT
 from utils import synthetic_faces
 from utils.batching import BatchIterator
 from utils.checkpoint import save_parameters_atomic
-from utils.user_errors import UserError, run_main
+from utils.user_errors import run_main
 
 PREPROCESS = {"resize_size": [64, 64], "line_thickness": 3, "gaussian_kernel": [5, 5],
               "gaussian_sigma": 3.0, "port_compatible_boundaries": False}

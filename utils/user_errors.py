@@ -82,6 +82,14 @@ class SkipTally:
         return "{}: skipped {} ({}), e.g. {}".format(label, len(self), self.text(),
                                                      self.example())
 
+    def finish(self, label, written):
+        """End of a test script's loop: print what ``label`` skipped, if anything,
+        and stop with a one-line error when not one sample could be used."""
+        if len(self):
+            print(self.summary(label))
+        if not written:
+            raise UserError("no readable sample among the {} ({})".format(label, self.text()))
+
 
 def run_main(main, argv=None):
     """Run ``main(argv)``; turn a :class:`UserError` into one line and exit 2."""
