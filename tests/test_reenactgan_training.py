@@ -12,13 +12,11 @@ import numpy as np
 import pytest
 import yaml
 
-import preprocess
 from reenactgan import models, test_decoder, test_reenactment, test_transformer
 from reenactgan import train_decoder, train_encoder, train_transformer
 from reenactgan.data import CelebVSource, WFLWSource
 from reenactgan.vgg16 import VGG16_SCOPE, vgg16_features
-from tests.conftest import REPO_ROOT
-from utils import synthetic_faces
+from tests.conftest import REPO_ROOT, write_celebv_and_wflw
 from utils.batching import BatchIterator
 from utils.checkpoint import save_parameters_atomic
 from utils.user_errors import run_main
@@ -31,14 +29,7 @@ PREPROCESS = {"resize_size": [64, 64], "line_thickness": 3, "gaussian_kernel": [
 def workspace(tmp_path_factory):
     """Synthetic CelebV (split 6 + 2) and WFLW caches, plus fixed Align/PCA/VGG files."""
     root = tmp_path_factory.mktemp("reenactgan")
-    celebv = root / "CelebV"
-    synthetic_faces.write_celebv(str(celebv), ["Person_A", "Person_B"], 8, seed=5)
-    subprocess.run(["bash", os.path.join(REPO_ROOT, "split_celebv.sh"), str(celebv), "6"],
-                   check=True, capture_output=True)
-    synthetic_faces.write_wflw(str(root / "WFLW"), 6, 4, seed=6)
-    for mode in ("train", "test"):
-        preprocess.main(["--dataset", "WFLW", "--mode", mode, "--src-dir", str(root / "WFLW"),
-                         "--out-dir", str(root / "WFLW_heatmaps")])
+    celebv, _ = write_celebv_and_wflw(root)
     weights = {}
     for scope, build in (("Align", lambda: models.align_resnet(nn.Variable((2, 15, 64, 64)))),
                          ("PCA", lambda: models.pca_projection(nn.Variable((2, 212)))),
@@ -50,7 +41,7 @@ def workspace(tmp_path_factory):
         weights[scope] = str(root / "{}.h5".format(scope))
         save_parameters_atomic(weights[scope], scope)
     nn.clear_parameters()
-    return {"root": root, "celebv": str(celebv), "weights": weights,
+    return {"root": root, "celebv": celebv, "weights": weights,
             "logdir": str(root / "tmp.monitor"), "results": str(root / "tmp.result")}
 
 

@@ -13,8 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-import preprocess
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, write_celebv_and_wflw
 from utils import synthetic_faces
 from utils.checkpoint import latest_checkpoint
 
@@ -28,14 +27,7 @@ COMMON_MONITOR = {"interval": 3, "checkpoint_interval": 2, "keep_last": 2, "save
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     root = tmp_path_factory.mktemp("kill_data")
-    celebv = root / "CelebV"
-    synthetic_faces.write_celebv(str(celebv), ["Person_A", "Person_B"], 8, seed=5)
-    subprocess.run(["bash", os.path.join(REPO_ROOT, "split_celebv.sh"), str(celebv), "6"],
-                   check=True, capture_output=True)
-    synthetic_faces.write_wflw(str(root / "WFLW"), 6, 2, seed=6)
-    for mode in ("train", "test"):
-        preprocess.main(["--dataset", "WFLW", "--mode", mode, "--src-dir", str(root / "WFLW"),
-                         "--out-dir", str(root / "WFLW_heatmaps")])
+    write_celebv_and_wflw(root)
     synthetic_faces.write_ganimation(str(root / "celebA"), num_images=20, test_fraction=0.1,
                                      seed=0, num_identities=4)
     return root
