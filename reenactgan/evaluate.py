@@ -162,10 +162,12 @@ def evaluate(networks, transformer_cfg, celebv_dir, src, trg, paired, num_frames
                                   "psnr", "ssim", "no_transformer_psnr", "no_transformer_ssim",
                                   "mean_face_psnr", "mean_face_ssim", "reenacted_boundary",
                                   "transformer", "transformer_baseline")}
+    source_boundaries = []  # the encoder's reading of each source frame, reused below
     for i in progress(range(count), total=count, desc="evaluation"):
         image, landmarks = source.get(i)
         truth = render(landmarks)
         predicted = networks.encode(image)
+        source_boundaries.append(predicted)
         scores["encoder"].append(boundary_distance(predicted, truth))
         scores["encoder_baseline"].append(boundary_distance(mean_map, truth))
     # The decoder is measured on the boundaries it was trained on.
@@ -190,7 +192,7 @@ def evaluate(networks, transformer_cfg, celebv_dir, src, trg, paired, num_frames
             scores["transformer"].append(boundary_distance(networks.transform(drawn_source),
                                                            drawn_target))
             scores["transformer_baseline"].append(boundary_distance(drawn_source, drawn_target))
-            boundary = networks.encode(image)
+            boundary = source_boundaries[i]
             transformed = networks.transform(boundary)
             generated = networks.decode(transformed)
             without = networks.decode(boundary)
