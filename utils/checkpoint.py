@@ -247,14 +247,21 @@ def _remove_temporaries(root):
                 os.remove(path)
 
 
+def _move_aside(path):
+    """Rename a checkpoint folder into a ``.tmp-old-*`` folder, which never counts
+    as complete and which the next save removes; return that folder."""
+    name = os.path.basename(path)
+    trash = tempfile.mkdtemp(prefix=".tmp-old-{}-".format(name), dir=os.path.dirname(path))
+    os.rename(path, os.path.join(trash, name))
+    return trash
+
+
 def _prune(run_dir, keep_last):
     found = _complete_checkpoints(run_dir)
     for _, path in found[:-keep_last]:
-        # Renamed first: a kill while deleting leaves a temporary folder
-        # (removed by the next save), never a checkpoint with missing files.
-        trash = tempfile.mkdtemp(prefix=".tmp-old-", dir=os.path.dirname(path))
-        os.rename(path, os.path.join(trash, os.path.basename(path)))
-        shutil.rmtree(trash, ignore_errors=True)
+        # Moved aside first: a kill while deleting leaves a temporary folder,
+        # never a checkpoint with missing files.
+        shutil.rmtree(_move_aside(path), ignore_errors=True)
 
 
 def save_checkpoint(run_dir, iteration, networks, solvers, epoch=0,
@@ -292,8 +299,7 @@ def save_checkpoint(run_dir, iteration, networks, solvers, epoch=0,
         if os.path.exists(final):
             # Saving an iteration again (e.g. after a resume): move the old one
             # out of the way under a name that never counts as complete.
-            trash = tempfile.mkdtemp(prefix=".tmp-old-{}-".format(name), dir=root)
-            os.rename(final, os.path.join(trash, name))
+            _move_aside(final)
         os.rename(tmp, final)
         _fsync(root)
     except BaseException:
