@@ -59,6 +59,9 @@ config = {
         "batch_size": 32,
         "lr": 5e-5,
         "lr_D_ratio": 0.5,    # D learns at half the G rate (both codes)
+        # null: a constant rate (both codes).  An epoch number: from there the
+        # rates fall linearly to 0 at the last iteration, as in CycleGAN.
+        "lr_decay_start_at": None,
         "beta1": 0.5,
         "beta2": 0.999,
         "weight_decay": 1e-4,  # D only, as the authors

@@ -20,7 +20,8 @@ A CycleGAN on 15x64x64 boundary heatmaps (A = source, B = target):
 LSGAN + ``cycle_loss.lambda`` x L1 cycle + ``shape_loss.lambda`` x L1 between
 the first ``pca_dim`` whitened PCA coefficients of the Align network's
 landmarks of each input and its translation (the pose and position must
-survive the change of identity).  netG_A2B is the network the reenactment
+survive the change of identity).  With ``lr_decay_start_at`` the rates fall
+linearly to 0 from that epoch on.  netG_A2B is the network the reenactment
 uses.  With ``extra_src_celeb_names`` it becomes the authors' many-to-one
 model: one shared A2B generator and, per source person, a B2A generator and a
 discriminator.
@@ -45,7 +46,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from config.config_transformer import config as DEFAULTS  # noqa: E402
 from reenactgan.data import Augmentation, CelebVSource  # noqa: E402
-from reenactgan.losses import l1_loss, lsgan_loss, sobel_edges  # noqa: E402
+from reenactgan.losses import l1_loss, linear_decay_lr, lsgan_loss, sobel_edges  # noqa: E402
 from reenactgan.models import align_resnet, netD_transformer, netG_transformer, \
     pca_projection  # noqa: E402
 from reenactgan.run_files import encoder_for, load_into_scope  # noqa: E402
@@ -130,10 +131,25 @@ class BoundaryFeeder:
         variable.d = batch[0] if self.encoder is None else self.encoder(batch[0])
 
 
+def learning_rates(train_cfg, iteration, iterations_per_epoch):
+    """(G, D) learning rates at an iteration: constant, or decaying from lr_decay_start_at."""
+    lr = train_cfg["lr"]
+    if train_cfg["lr_decay_start_at"] is not None:
+        # By iteration, not by epoch, so that a short run decays smoothly too.
+        lr = linear_decay_lr(lr, iteration / float(iterations_per_epoch), train_cfg["epochs"],
+                             train_cfg["lr_decay_start_at"])
+    return lr, lr * train_cfg["lr_D_ratio"]
+
+
 def check_config(config):
     if config["norm_type"] != "batch_norm":
         raise UserError("norm_type: only 'batch_norm' is supported (the authors' setting), "
                         "got '{}'".format(config["norm_type"]))
+    decay_start = config["train"]["lr_decay_start_at"]
+    if decay_start is not None and (isinstance(decay_start, bool) or
+                                    not isinstance(decay_start, (int, float)) or decay_start < 0):
+        raise UserError("train.lr_decay_start_at must be null or an epoch number >= 0, got "
+                        "{!r}".format(decay_start))
     persons = [config["src_celeb_name"]] + list(config["extra_src_celeb_names"])
     if config["trg_celeb_name"] in persons or len(set(persons)) != len(persons):
         raise UserError("source persons {} and target '{}' must all differ".format(
@@ -262,6 +278,9 @@ def main(argv=None):
         for real_A, loader in zip(real_As, loaders_A):
             feeder.fill(real_A, loader.next())
         feeder.fill(real_B, loader_B.next())
+        lr_G, lr_D = learning_rates(train_cfg, iteration, iterations_per_epoch)
+        solver_G.set_learning_rate(lr_G)
+        solver_D.set_learning_rate(lr_D)
 
         run.update(iteration, "loss_netG", loss_G, solver_G)
         run.update(iteration, "loss_netD", loss_D, solver_D, train_cfg["weight_decay"])

@@ -18,7 +18,7 @@ from reenactgan.data import CelebVSource, WFLWSource
 from reenactgan.vgg16 import VGG16_SCOPE, vgg16_features
 from tests.conftest import REPO_ROOT, write_celebv_and_wflw
 from utils.batching import BatchIterator
-from utils.checkpoint import save_parameters_atomic
+from utils.checkpoint import load_parameters_checked, save_parameters_atomic
 from utils.user_errors import run_main
 
 PREPROCESS = {"resize_size": [64, 64], "line_thickness": 3, "gaussian_kernel": [5, 5],
@@ -343,3 +343,37 @@ def test_encoder_boundary_cache_gives_the_same_maps_and_skips_known_batches(enco
     # Batch statistics tie a sample's map to its batch: no cache then.
     assert EncoderBoundaries(info, batch_size=2, batch_stat=True, cache_size=4).cache_size == 0
     nn.clear_parameters()
+
+
+def test_transformer_learning_rates_are_constant_or_decay_linearly_to_zero():
+    train = {"lr": 4e-4, "lr_D_ratio": 0.5, "epochs": 8, "lr_decay_start_at": None}
+    assert train_transformer.learning_rates(train, 1999, 250) == (4e-4, 2e-4)
+    train["lr_decay_start_at"] = 4
+    assert train_transformer.learning_rates(train, 999, 250) == (4e-4, 2e-4)
+    lr_G, lr_D = train_transformer.learning_rates(train, 1500, 250)  # halfway down
+    assert np.isclose(lr_G, 2e-4) and np.isclose(lr_D, 1e-4)
+    lr_G, _ = train_transformer.learning_rates(train, 1999, 250)  # the last iteration
+    assert 0 < lr_G < 1e-6
+
+
+def test_encoder_boundaries_are_clipped_to_the_heatmap_range(encoder_run):
+    from reenactgan.models import stacked_hourglass_net
+    from reenactgan.run_files import EncoderBoundaries, load_encoder
+    nn.clear_parameters()
+    info = os.path.join(encoder_run, "training_info.yaml")
+    images = np.random.RandomState(1).uniform(-1, 1, (2, 3, 256, 256)).astype(np.float32)
+    clipped = EncoderBoundaries(info, batch_size=2)(images)
+    config, param_file = load_encoder(info)
+    nn.clear_parameters()
+    with nn.parameter_scope("raw"):
+        raw = stacked_hourglass_net(nn.Variable.from_numpy_array(images),
+                                    planes=config["model"]["planes"],
+                                    output_nc=config["model"]["output_nc"],
+                                    num_stacks=config["model"]["num_stacks"],
+                                    hourglass_depth=config["model"]["hourglass_depth"],
+                                    test=True)[-1]
+    load_parameters_checked(param_file, "raw", strict=True)
+    raw.forward()
+    nn.clear_parameters()
+    assert raw.d.min() < 0  # the bare network leaves the range ...
+    assert np.allclose(clipped, np.clip(raw.d, 0, 1), atol=1e-6)  # ... the boundaries do not
