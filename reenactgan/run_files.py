@@ -78,26 +78,31 @@ def decoder_param_file(config, param_file=None):
                                      "decoder parameters")
 
 
-def build_encoder(images, config, batch_stat=False, fix_parameters=True):
-    """The encoder of a run, on ``images`` (N, 3, 256, 256); returns the boundary (last stack).
-
-    The output is clipped to [0, 1], the range of a drawn heatmap.  The network
-    is unbounded and puts small values of either sign on the background (about
-    -0.06 to 0.04 here); the transformer ends in a sigmoid and cannot make the
-    negative ones, so its discriminators learned "negative background = real"
-    within a few hundred iterations and the generator never caught up
-    (measured on the demo: D loss 0.004-0.009, fake_B noise after 2000
-    iterations; clipped, D stays at 0.3-0.6 and fake_B follows the face).
-    The decoder decodes the clipped maps exactly as well (27.86 dB both ways).
-    """
+def encoder_stacks(images, config, batch_stat=False, fix_parameters=True):
+    """The encoder network of a run on ``images`` (N, 3, 256, 256): every stack's raw output."""
     model = config["model"]
     with nn.parameter_scope(config.get("model_name", "model")):
-        outputs = stacked_hourglass_net(images, planes=model["planes"], output_nc=model["output_nc"],
-                                        num_stacks=model["num_stacks"],
-                                        hourglass_depth=model.get("hourglass_depth", 4),
-                                        test=True, batch_stat=batch_stat,
-                                        fix_parameters=fix_parameters)
-    return F.clip_by_value(outputs[-1], 0.0, 1.0)
+        return stacked_hourglass_net(images, planes=model["planes"], output_nc=model["output_nc"],
+                                     num_stacks=model["num_stacks"],
+                                     hourglass_depth=model.get("hourglass_depth", 4),
+                                     test=True, batch_stat=batch_stat,
+                                     fix_parameters=fix_parameters)
+
+
+def build_encoder(images, config, batch_stat=False, fix_parameters=True):
+    """The boundary a run's encoder reads from ``images``: the last stack, clipped to [0, 1].
+
+    [0, 1] is the range of a drawn heatmap.  The network is unbounded and puts
+    small values of either sign on the background (about -0.06 to 0.04 here);
+    the transformer ends in a sigmoid and cannot make the negative ones, so its
+    discriminators learned "negative background = real" within a few hundred
+    iterations and the generator never caught up (measured on the demo: D loss
+    0.004-0.009, fake_B noise after 2000 iterations; clipped, D stays at
+    0.3-0.6 and fake_B follows the face).  The decoder decodes the clipped maps
+    exactly as well (27.86 dB both ways).
+    """
+    return F.clip_by_value(encoder_stacks(images, config, batch_stat, fix_parameters)[-1],
+                           0.0, 1.0)
 
 
 def load_encoder(encoder_config_path, param_file=None):

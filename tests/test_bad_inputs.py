@@ -692,6 +692,14 @@ def build_train_encoder_empty_data_folder(ctx):
     return ctx.expect("train_encoder", "--conf", conf, names=[ctx.path("WFLW")])
 
 
+def with_encoder_boundaries(ctx, conf, param_path):
+    """A transformer/decoder config that trains on the test encoder run's boundaries."""
+    conf["boundary_source"] = "encoder"
+    conf["encoder"] = {"config": os.path.join(ctx.ws["runs"]["encoder"], "training_info.yaml"),
+                       "param_path": param_path}
+    return conf
+
+
 # ---- reenactgan/train_transformer.py
 
 def transformer_here(ctx, celebv=None):
@@ -742,9 +750,7 @@ def build_train_transformer_h5_missing_parameter(ctx):
     bad = ctx.path("encoder.h5")
     name = files.h5_without_parameter(ctx.ws["runs"].parameters("encoder"), bad)
     conf = transformer_here(ctx)
-    conf["boundary_source"] = "encoder"
-    conf["encoder"] = {"config": os.path.join(ctx.ws["runs"]["encoder"], "training_info.yaml"),
-                       "param_path": bad}
+    with_encoder_boundaries(ctx, conf, bad)
     return ctx.expect("train_transformer", "--conf", ctx.conf(conf), names=[bad, name])
 
 
@@ -795,9 +801,7 @@ def build_train_decoder_h5_misshaped_parameter(ctx):
     bad = ctx.path("encoder.h5")
     name = files.h5_with_misshaped_parameter(ctx.ws["runs"].parameters("encoder"), bad)
     conf = decoder_here(ctx)
-    conf["boundary_source"] = "encoder"
-    conf["encoder"] = {"config": os.path.join(ctx.ws["runs"]["encoder"], "training_info.yaml"),
-                       "param_path": bad}
+    with_encoder_boundaries(ctx, conf, bad)
     return ctx.expect("train_decoder", "--conf", ctx.conf(conf), names=[bad, name])
 
 

@@ -18,7 +18,7 @@ from reenactgan.data import CelebVSource, WFLWSource
 from reenactgan.vgg16 import VGG16_SCOPE, vgg16_features
 from tests.conftest import REPO_ROOT, write_celebv_and_wflw
 from utils.batching import BatchIterator
-from utils.checkpoint import load_parameters_checked, save_parameters_atomic
+from utils.checkpoint import save_parameters_atomic
 from utils.user_errors import run_main
 
 PREPROCESS = {"resize_size": [64, 64], "line_thickness": 3, "gaussian_kernel": [5, 5],
@@ -357,22 +357,16 @@ def test_transformer_learning_rates_are_constant_or_decay_linearly_to_zero():
 
 
 def test_encoder_boundaries_are_clipped_to_the_heatmap_range(encoder_run):
-    from reenactgan.models import stacked_hourglass_net
-    from reenactgan.run_files import EncoderBoundaries, load_encoder
+    from reenactgan.run_files import EncoderBoundaries, encoder_stacks, load_encoder, \
+        load_into_scope
     nn.clear_parameters()
     info = os.path.join(encoder_run, "training_info.yaml")
     images = np.random.RandomState(1).uniform(-1, 1, (2, 3, 256, 256)).astype(np.float32)
     clipped = EncoderBoundaries(info, batch_size=2)(images)
-    config, param_file = load_encoder(info)
     nn.clear_parameters()
-    with nn.parameter_scope("raw"):
-        raw = stacked_hourglass_net(nn.Variable.from_numpy_array(images),
-                                    planes=config["model"]["planes"],
-                                    output_nc=config["model"]["output_nc"],
-                                    num_stacks=config["model"]["num_stacks"],
-                                    hourglass_depth=config["model"]["hourglass_depth"],
-                                    test=True)[-1]
-    load_parameters_checked(param_file, "raw", strict=True)
+    config, param_file = load_encoder(info)
+    raw = encoder_stacks(nn.Variable.from_numpy_array(images), config)[-1]
+    load_into_scope(param_file, config.get("model_name", "model"))
     raw.forward()
     nn.clear_parameters()
     assert raw.d.min() < 0  # the bare network leaves the range ...
