@@ -284,6 +284,13 @@ def test_bad_inputs_give_one_line_errors(workspace, decoder_run, capsys, tmp_pat
         "train": {"shape_loss": {"align_param_path": str(tmp_path / "missing.h5")}}})
     err = run_and_capture(train_transformer, ["--conf", no_align, "--context", "cpu"], capsys)
     assert "convert_weights.py align" in err and "lambda: 0" in err
+    soon = write_yaml(tmp_path / "soon.yaml", {
+        "train_dir": workspace["celebv"], "src_celeb_name": "Person_A",
+        "trg_celeb_name": "Person_B", "logdir": str(tmp_path / "soon_logs"),
+        "train": {"shape_loss": {"lambda": 0}, "lr_decay_start_at": "soon"}})
+    err = run_and_capture(train_transformer, ["--conf", soon, "--context", "cpu"], capsys)
+    assert "train.lr_decay_start_at" in err and "'soon'" in err
+    assert not os.path.exists(str(tmp_path / "soon_logs"))  # nothing written
     err = run_and_capture(test_decoder, [decoder_run, "--param-file", str(tmp_path / "no.h5"),
                                          "--context", "cpu"], capsys)
     assert "not found" in err
