@@ -89,16 +89,36 @@ def load_json(path):
         return json.load(f)
 
 
+# GANimation's edits must remove at least this share of the input's AU error.
+AU_ERROR_CUT = 0.3
+# A mean attention outside this range is a collapsed mask (the edit copies the
+# input, or ignores it).
+ATTENTION_RANGE = (0.05, 0.95)
+
+
 def checks(reenactgan, ganimation):
-    """The comparisons the demo is expected to win."""
+    """The comparisons the demo is expected to win, name -> passed."""
     result = {"encoder_beats_mean_map": reenactgan["encoder"]["boundary_distance_px"]
               < reenactgan["encoder"]["mean_map_baseline_px"]}
     if "reenactment" in reenactgan:
         r = reenactgan["reenactment"]
         result["reenactment_beats_no_transformer_psnr"] = r["psnr"] > r["no_transformer_psnr"]
         result["reenactment_beats_mean_face_psnr"] = r["psnr"] > r["mean_face_psnr"]
-    result["edits_closer_to_target_aus"] = (ganimation["edited_au_error"]
-                                            < ganimation["input_au_error"])
+        result["reenactment_beats_no_transformer_boundary"] = \
+            r["boundary_distance_px"] < r["no_transformer_boundary_distance_px"]
+        result["reenactment_beats_mean_face_boundary"] = \
+            r["boundary_distance_px"] < r["mean_face_boundary_distance_px"]
+        t = reenactgan["transformer"]
+        result["transformer_closer_than_source_boundary"] = \
+            t["boundary_distance_px"] < t["source_boundary_baseline_px"]
+    g = ganimation
+    result["edits_closer_to_target_aus"] = g["edited_au_error"] < g["input_au_error"]
+    result["edits_cut_au_error_by_30_percent"] = \
+        g["edited_au_error"] <= (1.0 - AU_ERROR_CUT) * g["input_au_error"]
+    if "edited_psnr" in g:
+        result["edits_closer_to_truth_render_psnr"] = g["edited_psnr"] > g["input_psnr"]
+    result["attention_not_collapsed"] = ATTENTION_RANGE[0] < g["mean_attention"] \
+        < ATTENTION_RANGE[1]
     return result
 
 
@@ -159,38 +179,61 @@ def build(out):
                   "{:.2f} / {:.3f}".format(d["psnr"], d["ssim"]), "", ""]],
                  ["measure", "model", "baseline", "baseline is"])]
     if "reenactment" in reenactgan:
-        r = reenactgan["reenactment"]
+        r, t = reenactgan["reenactment"], reenactgan["transformer"]
         parts.append(table([
             ["PSNR (dB)", r["psnr"], r["no_transformer_psnr"], r["mean_face_psnr"]],
             ["SSIM", r["ssim"], r["no_transformer_ssim"], r["mean_face_ssim"]],
-            ["boundary distance of the generated frames to the truth (px), read by the "
-             "encoder", r["boundary_distance_px"], "", ""]],
+            ["boundary distance to the truth (px), read by the encoder",
+             r["boundary_distance_px"], r["no_transformer_boundary_distance_px"],
+             r["mean_face_boundary_distance_px"]]],
             ["reenactment vs the true target frames", "full chain", "without transformer",
              "target's mean face"]))
-    panels = sorted(glob.glob(os.path.join(out, "reenactment", "*", "*", "result", "*.png")))
-    parts.append("<p>source | encoder boundary | transformed boundary | generated | "
-                 "source's true boundary</p>")
-    parts += ['<img src="{}" width="100%">'.format(relative(out, p)) for p in panels[:3]]
+        parts.append(table([
+            ["boundary distance to the target's true boundaries (px)",
+             t["boundary_distance_px"], t["source_boundary_baseline_px"]]],
+            ["transformer ({} boundaries)".format(t.get("boundaries", "drawn")),
+             "translated", "untranslated source"]))
+    panels = sorted(glob.glob(os.path.join(out, "panels", "reenactment", "*.png")))
+    parts.append("<p>Held-out frames, one per row: the source person A, the truth (person B "
+                 "making A's expression, which the models never saw), the full chain's "
+                 "face, the chain without the transformer, B's mean face; then A's boundaries "
+                 "read by the encoder, their translation to B, and B's true boundaries.</p>")
+    parts += ['<img src="{}" width="100%">'.format(relative(out, p)) for p in panels]
     for name in ("reenactment.gif", "reenactment.mp4"):
         path = os.path.join(out, name)
         if os.path.isfile(path) and name.endswith(".gif"):
-            parts.append('<p>Video: <img src="{}" width="100%"></p>'.format(relative(out, path)))
+            parts.append('<p>The reenacted test sequence (source | boundaries | generated):'
+                         '<br><img src="{}" width="100%"></p>'.format(relative(out, path)))
         elif os.path.isfile(path):
             parts.append('<p><video src="{}" controls width="100%"></video></p>'.format(
                 relative(out, path)))
+    g = ganimation
     parts.append("<h2>GANimation</h2>")
-    parts.append(table([
-        ["AU error to the target (measured by a separate AU regressor)",
-         ganimation["edited_au_error"], ganimation["input_au_error"], "the unedited input"],
-        ["mean attention value (0 or 1 means a collapsed mask)", ganimation["mean_attention"],
-         "", ""],
-        ["AU regressor's own error on real test faces", ganimation["regressor_au_error"], "",
-         ""]], ["measure", "edited faces", "baseline", "baseline is"]))
-    strips = sorted(p for p in glob.glob(os.path.join(out, "expressions", "*.png"))
-                    if not p.endswith(("_attention.png", "_color.png")))
-    parts += ['<img src="{}" height="96">'.format(relative(out, p)) for p in strips[:4]]
+    rows = [["AU error to the target (a separate AU regressor reads the faces)",
+             g["edited_au_error"], g["input_au_error"], "the unedited input"]]
+    if "edited_psnr" in g:
+        rows += [["PSNR (dB) to the true render of the target expression", g["edited_psnr"],
+                  g["input_psnr"], "the unedited input"],
+                 ["SSIM to the true render", g["edited_ssim"], g["input_ssim"],
+                  "the unedited input"],
+                 ["AU error of the true render (the least a perfect edit shows)",
+                  g["truth_au_error"], "", ""]]
+    rows += [["mean attention (1 copies the input, 0 paints everything)", g["mean_attention"],
+              "", ""],
+             ["AU regressor's own error on the test faces", g["regressor_au_error"],
+              g.get("mean_au_baseline_error", ""), "predicting the mean AUs"]]
+    parts.append(table(rows, ["measure", "edited faces", "baseline", "baseline is"]))
+    strips = sorted(glob.glob(os.path.join(out, "panels", "expressions", "*.png")))
+    parts.append("<p>Held-out faces, one edit per row: the input, the interpolation steps "
+                 "towards another test face's AUs, the true render of the input person with "
+                 "those AUs, the face whose AUs are the target, and the final attention mask "
+                 "(white keeps the input pixel).</p>")
+    parts += ['<img src="{}" width="100%">'.format(relative(out, p)) for p in strips]
     gifs = sorted(glob.glob(os.path.join(out, "expressions", "*.gif")))
-    parts += ['<img src="{}" height="128">'.format(relative(out, p)) for p in gifs[:4]]
+    if gifs:
+        parts.append("<p>Interpolations as GIFs (input to target and back):</p><p>" + "".join(
+            '<img src="{}" height="128" style="margin-right:6px">'.format(relative(out, p))
+            for p in gifs[:4]) + "</p>")
     parts.append("<h2>Training curves</h2>")
     for module, path in plots.items():
         if path:

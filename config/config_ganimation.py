@@ -50,6 +50,15 @@ config = {
         "beta1": 0.5,
         "beta2": 0.999,
         "critic_iterations": 5,    # G is updated when (iteration + 1) % 5 == 0
+        # Epochs at the start in which only the critic learns, to read the AUs
+        # of the real faces (0: the authors' recipe).  A conditional generator
+        # learns its AUs from the critic's AU head, which needs many more faces
+        # than a short training shows it; its epochs are not counted in
+        # epochs_no_decay / epochs_decay, and no .h5 files are written in them.
+        "critic_au_warmup_epochs": 0,
+        # The critic's learning rate in those epochs (null: lr_D).  Regressing
+        # AUs alone takes a higher rate than the adversarial game tolerates.
+        "critic_au_warmup_lr": None,
         # "authors": one Adam step for adversarial + AU terms, a second for the
         # penalty; "merged": one step on their sum (every replication).
         "gradient_penalty_mode": "authors",

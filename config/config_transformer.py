@@ -65,7 +65,11 @@ config = {
         "beta1": 0.5,
         "beta2": 0.999,
         "weight_decay": 1e-4,  # D only, as the authors
-        "cycle_loss": {"lambda": 50.0},
+        # foreground_weight > 1 weights the pixels near a boundary in the cycle
+        # L1 (1: the plain L1 of both codes); see reenactgan.losses.boundary_weights.
+        "cycle_loss": {"lambda": 50.0, "foreground_weight": 1.0},
+        # CycleGAN's identity term (0: off, as in both codes).
+        "identity_loss": {"lambda": 0.0, "foreground_weight": 1.0},
         "shape_loss": {
             "lambda": 10.0,
             "align_param_path": "./Align_40000.h5",

@@ -173,12 +173,6 @@ def to_network_image(rgb_uint8_hwc):
     return rgb_uint8_hwc.transpose(2, 0, 1).astype(np.float32) / 127.5 - 1.0
 
 
-def to_uint8_image(chw):
-    """[-1, 1] CHW -> HxWx3 uint8."""
-    return np.rint(np.clip((np.asarray(chw).transpose(1, 2, 0) + 1.0) * 127.5, 0, 255)
-                   ).astype(np.uint8)
-
-
 def mask_to_uint8(mask_chw):
     """A (1, H, W) mask in [0, 1] -> HxWx3 grey uint8."""
     grey = np.rint(np.clip(np.asarray(mask_chw)[0], 0.0, 1.0) * 255).astype(np.uint8)

@@ -23,8 +23,14 @@ The AU error is the mean absolute difference, on OpenFace's 0-5 scale, between
 the regressor's reading of a face and the target AUs.  The edited faces are
 compared with the baseline of the unedited inputs (how far the input already
 is from the target).  Also reported: the regressor's own error on the real
-test faces, and the mean attention value (a mask stuck at 0 or 1 is the known
-failure mode of GANimation).
+test faces next to predicting the mean AUs, and the mean attention value (a
+mask stuck at 0 or 1 is the known failure mode of GANimation).
+
+On the synthetic celebA set (utils/synthetic_faces.py), whose faces are
+rendered from a person and AUs, the true edit is known: the same person, pose
+and crop rendered with the target AUs.  The edited faces and the inputs are
+then also compared with that render (PSNR, SSIM), and the regressor reads the
+render too (the least AU error a perfect edit would show).
 """
 import argparse
 import json
@@ -37,16 +43,20 @@ import nnabla.functions as F
 import nnabla.solvers as S
 import numpy as np
 import yaml
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from ganimation.data import AU_SCALE, NUM_AUS, AUFaceSource  # noqa: E402
+from ganimation.data import AU_SCALE, NUM_AUS, AUFaceSource, mask_to_uint8, resize_face, \
+    to_network_image  # noqa: E402
 from ganimation.models import REGRESSOR_SCOPE, au_regressor  # noqa: E402
 from ganimation.test_ganimation import ExpressionEditor, load_run, newest_parameters  # noqa: E402
 from utils.atomic_files import atomic_write_text, ensure_writable_dir  # noqa: E402
 from utils.checkpoint import load_parameters_checked, save_parameters_atomic  # noqa: E402
 from utils.context import setup_context  # noqa: E402
-from utils.monitoring import progress  # noqa: E402
+from utils.image_io import to_uint8_image, write_image  # noqa: E402
+from utils.monitoring import labelled_row, progress  # noqa: E402
+from utils.synthetic_faces import GanimationTruth  # noqa: E402
 from utils.training_run import make_loader, seed_everything  # noqa: E402
 from utils.user_errors import UserError, run_main  # noqa: E402
 
@@ -118,6 +128,9 @@ def train_regressor(args):
     loss = F.mean(F.squared_error(predicted, targets))
     steps = args.epochs * len(loader)
     for step in progress(range(steps), total=steps, desc="AU regressor"):
+        # Constant, then linearly to 0 over the second half: the last steps
+        # settle instead of jittering around the minimum.
+        solver.set_learning_rate(args.lr * min(1.0, 2.0 * (1.0 - step / float(steps))))
         images, aus, _ = loader.next()
         faces.d, targets.d = images, aus
         loss.forward(clear_no_need_grad=True)
@@ -138,6 +151,44 @@ def train_regressor(args):
           "{:.3f}), saved to {}".format(error, mean_baseline, args.out))
 
 
+def truth_renderer(data_dir):
+    """The synthetic set's re-renderer (:class:`GanimationTruth`), or None for real data."""
+    if not os.path.isfile(os.path.join(data_dir, "ground_truth.npz")):
+        return None
+    return GanimationTruth(data_dir)
+
+
+def image_scores(generated, reference):
+    """PSNR (dB) and SSIM of two (3, S, S) faces in [-1, 1]."""
+    a, b = (np.clip((np.asarray(x, dtype=np.float64).transpose(1, 2, 0) + 1.0) / 2.0, 0.0, 1.0)
+            for x in (generated, reference))
+    return (peak_signal_noise_ratio(b, a, data_range=1.0),
+            structural_similarity(b, a, data_range=1.0, channel_axis=-1))
+
+
+def truth_scores(edited, inputs, truths):
+    """How close the edited faces and the unedited inputs are to the true renders."""
+    edited_scores = np.array([image_scores(e, t) for e, t in zip(edited, truths)])
+    input_scores = np.array([image_scores(i, t) for i, t in zip(inputs, truths)])
+    return {"edited_psnr": float(edited_scores[:, 0].mean()),
+            "input_psnr": float(input_scores[:, 0].mean()),
+            "edited_ssim": float(edited_scores[:, 1].mean()),
+            "input_ssim": float(input_scores[:, 1].mean())}
+
+
+def write_panels(folder, index, face, steps, truth, target_face, attention):
+    """One labelled strip: input | steps | truth render | target | attention mask."""
+    panels = [to_uint8_image(face)] + [to_uint8_image(s) for s in steps]
+    labels = ["input"] + ["step {}/{}".format(k + 1, len(steps)) for k in range(len(steps))]
+    if truth is not None:
+        panels.append(to_uint8_image(truth))
+        labels.append("truth render")
+    panels += [to_uint8_image(target_face), mask_to_uint8(attention)]
+    labels += ["target AUs' face", "attention (final)"]
+    write_image(os.path.join(folder, "edit_{:03d}.png".format(index)),
+                labelled_row(panels, labels, height=96))
+
+
 def evaluate(args):
     config, run_dir = load_run(args.run)
     param_file = args.param_file or newest_parameters(run_dir, "netG_ganimation")
@@ -145,9 +196,12 @@ def evaluate(args):
     size = config["data"]["image_size"]
     test = AUFaceSource(data_dir, "test", size, flip=False, target_noise=0.0, verbose=False)
     count = min(len(test), args.num_test or len(test))
-    editor = ExpressionEditor(config, param_file, num_steps=1)
+    truth = truth_renderer(data_dir)
+    editor = ExpressionEditor(config, param_file, num_steps=args.steps)
     regressor = Regressor(args.regressor)
-    inputs, edited, targets, sources, attention = [], [], [], [], []
+    if args.panels:
+        ensure_writable_dir(args.panels)
+    inputs, edited, targets, sources, attention, truths = [], [], [], [], [], []
     for i in progress(range(count), total=count, desc="GANimation edits"):
         face = test.image(i)
         target = test.target_aus(i, None)  # another test face's AUs, no noise
@@ -156,12 +210,28 @@ def evaluate(args):
         edited.append(output[-1])
         targets.append(target)
         sources.append(test.aus[i])
-        attention.append(float(mask.mean()))
+        attention.append(float(mask[-1].mean()))
+        rendered = None
+        if truth is not None:
+            # The same person, pose and crop showing the target AUs, at the network's size.
+            rendered = to_network_image(resize_face(
+                truth.render(test.ids[i], target * AU_SCALE), size))
+            truths.append(rendered)
+        if args.panels and i < args.num_panels:
+            target_face = test.image((i + len(test) // 2) % len(test))
+            write_panels(args.panels, i, face, output, rendered, target_face, mask[-1])
     inputs, edited = np.stack(inputs), np.stack(edited)
     targets, sources = np.stack(targets), np.stack(sources)
     read_inputs, read_edited = regressor(inputs), regressor(edited)
     metrics = au_errors(read_edited, read_inputs, targets, sources)
+    metrics["mean_au_baseline_error"] = float(
+        np.abs(np.mean(sources, axis=0) - sources).mean() * AU_SCALE)
     metrics.update({"mean_attention": float(np.mean(attention)), "faces": count})
+    if truths:
+        truths = np.stack(truths)
+        metrics.update(truth_scores(edited, inputs, truths))
+        # The ruler read on perfect edits: the least AU error an edit can show.
+        metrics["truth_au_error"] = float(np.abs(regressor(truths) - targets).mean() * AU_SCALE)
     text = json.dumps(metrics, indent=2, sort_keys=True)
     print(text)
     if args.json:
@@ -188,6 +258,11 @@ def main(argv=None):
     evaluator.add_argument("--param-file", default=None)
     evaluator.add_argument("--data-dir", default=None, help="default: the run's data")
     evaluator.add_argument("-n", "--num-test", type=int, default=None)
+    evaluator.add_argument("--steps", type=int, default=4,
+                           help="interpolation steps (the last one is measured)")
+    evaluator.add_argument("--panels", default=None,
+                           help="folder for labelled strips of the first edits")
+    evaluator.add_argument("--num-panels", type=int, default=4)
     evaluator.add_argument("--json", default=None)
     evaluator.add_argument("--context", default="cudnn")
     args = parser.parse_args(argv)

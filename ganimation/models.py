@@ -168,6 +168,8 @@ def au_regressor(x, widths=(16, 32, 64, 128), num_aus=NUM_AUS, test=False):
 
     Trained separately from GANimation (``ganimation/evaluate.py train-regressor``),
     so that edited faces are judged by a network that took no part in making them.
+    The head reads the last feature map whole, not pooled: where a feature is
+    (brow or mouth) tells which AU it shows.
     """
     h = x
     for index, maps in enumerate(widths):
@@ -175,6 +177,5 @@ def au_regressor(x, widths=(16, 32, 64, 128), num_aus=NUM_AUS, test=False):
             h = PF.convolution(h, maps, (4, 4), pad=(1, 1), stride=(2, 2))
             h = PF.batch_normalization(h, batch_stat=not test)
         h = F.leaky_relu(h, 0.2)
-    h = F.average_pooling(h, h.shape[2:])
     with nn.parameter_scope("head"):
         return F.sigmoid(PF.affine(h, num_aus))

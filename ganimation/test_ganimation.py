@@ -54,7 +54,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from config.config_ganimation import config as DEFAULTS  # noqa: E402
 from ganimation.data import AU_SCALE, NUM_AUS, AUFaceSource, mask_to_uint8, \
-    parse_au_assignments, read_au_vectors, to_network_image, to_uint8_image  # noqa: E402
+    parse_au_assignments, read_au_vectors, to_network_image  # noqa: E402
 from ganimation.models import D_SCOPE, G_SCOPE, criticise, edit_faces  # noqa: E402
 from utils.checkpoint import load_parameters_checked  # noqa: E402
 from utils.config import TRAINING_INFO_NAME, merge_config, read_training_info  # noqa: E402
@@ -62,7 +62,7 @@ from utils.context import setup_context  # noqa: E402
 from utils.deploy import NnablaRunner, onnx_runner  # noqa: E402
 from utils.face_crop import crop_square  # noqa: E402
 from utils.face_landmarks import find_face_box  # noqa: E402
-from utils.image_io import read_rgb, write_image, write_video  # noqa: E402
+from utils.image_io import read_rgb, to_uint8_image, write_image, write_video  # noqa: E402
 from utils.monitoring import progress, tile_images  # noqa: E402
 from utils.user_errors import CorruptSampleError, SkipTally, UserError, run_main  # noqa: E402
 

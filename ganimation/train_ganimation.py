@@ -22,7 +22,9 @@ critic iteration (adversarial + AU regression on real faces, then the
 gradient penalty, as two Adam steps in "authors" mode or one in "merged"
 mode); every ``critic_iterations``-th iteration also updates the generator
 with the adversarial term, the AU error of the critic on the fake, the L1
-cycle loss and the attention regularisers on both passes.
+cycle loss and the attention regularisers on both passes.  With
+``critic_au_warmup_epochs`` the run starts with that many epochs in which the
+critic only learns to read the AUs of the real faces.
 
 Writes ``tmp.monitor/ganimation/<experiment>/``: training_info.yaml, one
 series per loss term, strips input | output | A | C | reconstruction,
@@ -42,12 +44,13 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from config.config_ganimation import config as DEFAULTS  # noqa: E402
-from ganimation.data import NUM_AUS, AUFaceSource, mask_to_uint8, to_uint8_image  # noqa: E402
+from ganimation.data import NUM_AUS, AUFaceSource, mask_to_uint8  # noqa: E402
 from ganimation.losses import au_regression_loss, cycle_loss, gradient_penalty, \
     learning_rate, total_variation_sum  # noqa: E402
 from ganimation.models import D_SCOPE, G_SCOPE, criticise, edit_faces  # noqa: E402
 from utils.config import add_config_arguments  # noqa: E402
 from utils.context import data_parallel_communicator, setup_context  # noqa: E402
+from utils.image_io import to_uint8_image  # noqa: E402
 from utils.monitoring import progress, tile_images  # noqa: E402
 from utils.training_run import TrainingRun, config_for_run, make_loader, \
     seed_everything  # noqa: E402
@@ -104,6 +107,7 @@ class TrainingGraph:
         self.D_au_mse = au_regression_loss(real_aus_estimate, self.real_aus)
         self.loss_D = train["lambda_D_prob"] * (self.D_real + self.D_fake) + \
             train["lambda_au"] * self.D_au_mse
+        self.loss_D_au = train["lambda_au"] * self.D_au_mse
         self.interpolates = nn.Variable(self.real.shape, need_grad=True)
         interpolate_scores, _ = criticise(self.interpolates, model)
         self.D_gradient_penalty = gradient_penalty(interpolate_scores, self.interpolates)
@@ -166,6 +170,12 @@ def critic_step(graph, solver_D, alpha_rng, mode, check=_no_check, comm=None):
     return {"D_real": float(graph.D_real.d), "D_fake": float(graph.D_fake.d),
             "D_au_mse": float(graph.D_au_mse.d),
             "D_gradient_penalty": float(graph.D_gradient_penalty.d)}
+
+
+def critic_au_step(graph, solver_D, check=_no_check, comm=None):
+    """A warm-up step: the critic learns to read the AUs of real faces, nothing else."""
+    _step("loss_D_au", graph.loss_D_au, solver_D, check, comm)
+    return {"D_au_mse": float(graph.D_au_mse.d)}
 
 
 def generator_step(graph, solver_G, check=_no_check, comm=None):
@@ -250,15 +260,18 @@ def main(argv=None):
     watch = AttentionWatch(train["attention_low"], train["attention_high"],
                            train["attention_patience"], user_state.get("attention_watch"))
     iterations_per_epoch = len(loader)
-    epochs = train["epochs_no_decay"] + train["epochs_decay"]
+    warmup = train["critic_au_warmup_epochs"]
+    epochs = warmup + train["epochs_no_decay"] + train["epochs_decay"]
     total = epochs * iterations_per_epoch
 
     for iteration in progress(range(start, total), total=total - start, desc="ganimation"):
         epoch = iteration // iterations_per_epoch
         values = {}
         for name, solver in solvers.items():
-            lr = learning_rate(train[BASE_LR[name]], epoch, train["epochs_no_decay"],
-                               train["epochs_decay"])
+            lr = learning_rate(train[BASE_LR[name]], max(0, epoch - warmup),
+                               train["epochs_no_decay"], train["epochs_decay"])
+            if epoch < warmup and train["critic_au_warmup_lr"] is not None:
+                lr = train["critic_au_warmup_lr"]
             solver.set_learning_rate(lr)
             values["learning_rate"] = lr
 
@@ -266,6 +279,13 @@ def main(argv=None):
             run.check(iteration, {name: loss.d})
 
         graph.fill(loader.next())
+        if epoch < warmup:
+            values.update(critic_au_step(graph, solver_D, check, comm))
+            run.log(iteration, values)
+            if (iteration + 1) % monitor["checkpoint_interval"] == 0 or \
+                    (iteration + 1) % iterations_per_epoch == 0:
+                run.checkpoint(iteration + 1, epoch, {"attention_watch": watch.state()})
+            continue
         graph.fake.forward(clear_no_need_grad=True)
         values.update(critic_step(graph, solver_D, alpha_rng, train["gradient_penalty_mode"],
                                   check, comm))
@@ -281,7 +301,8 @@ def main(argv=None):
             graph.reconstruction.forward(clear_no_need_grad=True)
             run.images("result", iteration, result_rows(graph, monitor["image_rows"]))
         end_of_epoch = (iteration + 1) % iterations_per_epoch == 0
-        if end_of_epoch and (epoch % monitor["save_interval"] == 0 or iteration + 1 == total):
+        if end_of_epoch and ((epoch - warmup) % monitor["save_interval"] == 0
+                             or iteration + 1 == total):
             run.save_parameters("netG_ganimation_{}.h5".format(epoch), G_SCOPE)
             run.save_parameters("netD_ganimation_{}.h5".format(epoch), D_SCOPE)
         if end_of_epoch or (iteration + 1) % monitor["checkpoint_interval"] == 0:

@@ -58,9 +58,11 @@ from reenactgan.metrics import boundary_distance, psnr, ssim  # noqa: E402
 from reenactgan.models import netG_decoder, netG_transformer  # noqa: E402
 from reenactgan.run_files import build_encoder, decoder_param_file, encoder_param_file, \
     load_into_scope, load_run_config, transformer_param_file  # noqa: E402
-from utils.atomic_files import atomic_write_text  # noqa: E402
+from utils.atomic_files import atomic_write_text, ensure_writable_dir  # noqa: E402
+from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
+from utils.image_io import to_uint8_image, write_image  # noqa: E402
 from utils.context import setup_context  # noqa: E402
-from utils.monitoring import progress  # noqa: E402
+from utils.monitoring import labelled_row, progress  # noqa: E402
 from utils.user_errors import UserError, run_main  # noqa: E402
 
 
@@ -160,7 +162,8 @@ def evaluate(networks, transformer_cfg, celebv_dir, src, trg, paired, num_frames
 
     scores = {key: [] for key in ("encoder", "encoder_baseline", "decoder_psnr", "decoder_ssim",
                                   "psnr", "ssim", "no_transformer_psnr", "no_transformer_ssim",
-                                  "mean_face_psnr", "mean_face_ssim", "reenacted_boundary",
+                                  "mean_face_psnr", "mean_face_ssim", "boundary",
+                                  "no_transformer_boundary", "mean_face_boundary",
                                   "transformer", "transformer_baseline")}
     source_boundaries = []  # the encoder's reading of each source frame, reused below
     for i in progress(range(count), total=count, desc="evaluation"):
@@ -180,19 +183,24 @@ def evaluate(networks, transformer_cfg, celebv_dir, src, trg, paired, num_frames
         scores["decoder_psnr"].append(p)
         scores["decoder_ssim"].append(s)
     if paired and networks.transformed is not None:
+        # The transformer is measured on the boundaries it was trained on: the
+        # encoder's reading of the source frames, or the drawn ones.
+        transformer_boundaries = (transformer_cfg or {}).get("boundary_source", "drawn")
         for i in range(count):
             name = source.names[i]
             if name not in target_index:
                 continue
             image, source_landmarks = source.get(i)
             truth_image, truth_landmarks = target.get(target_index[name])
-            # The transformer alone, on drawn boundaries: how much closer to the
-            # target's true boundary than the source's own boundary it gets.
-            drawn_source, drawn_target = render(source_landmarks), render(truth_landmarks)
-            scores["transformer"].append(boundary_distance(networks.transform(drawn_source),
-                                                           drawn_target))
-            scores["transformer_baseline"].append(boundary_distance(drawn_source, drawn_target))
+            drawn_target = render(truth_landmarks)
             boundary = source_boundaries[i]
+            transformer_input = boundary if transformer_boundaries == "encoder" else \
+                render(source_landmarks)
+            # How much closer to the target's true boundary than its input it gets.
+            scores["transformer"].append(boundary_distance(networks.transform(transformer_input),
+                                                           drawn_target))
+            scores["transformer_baseline"].append(boundary_distance(transformer_input,
+                                                                    drawn_target))
             transformed = networks.transform(boundary)
             generated = networks.decode(transformed)
             without = networks.decode(boundary)
@@ -201,10 +209,14 @@ def evaluate(networks, transformer_cfg, celebv_dir, src, trg, paired, num_frames
                 p, s = image_scores(candidate, truth_image)
                 scores[key + "psnr"].append(p)
                 scores[key + "ssim"].append(s)
-            scores["reenacted_boundary"].append(
-                boundary_distance(networks.encode(generated), render(truth_landmarks)))
+                # Where the generated face's features are, read by the encoder.
+                scores[key + "boundary"].append(
+                    boundary_distance(networks.encode(candidate), drawn_target))
             if on_frame is not None:
-                on_frame(i, (image, boundary, transformed, generated, truth_image, without))
+                on_frame(i, {"source": image, "truth": truth_image, "generated": generated,
+                             "without_transformer": without, "mean_face": mean_face,
+                             "source_boundary": boundary, "transformed": transformed,
+                             "truth_boundary": drawn_target})
     metrics = {
         "encoder_on_source_frames": {"boundary_distance_px": summarise(scores["encoder"]),
                                      "mean_map_baseline_px": summarise(scores["encoder_baseline"]),
@@ -227,13 +239,45 @@ def evaluate(networks, transformer_cfg, celebv_dir, src, trg, paired, num_frames
             "no_transformer_ssim": summarise(scores["no_transformer_ssim"]),
             "mean_face_psnr": summarise(scores["mean_face_psnr"]),
             "mean_face_ssim": summarise(scores["mean_face_ssim"]),
-            "boundary_distance_px": summarise(scores["reenacted_boundary"]),
+            "boundary_distance_px": summarise(scores["boundary"]),
+            "no_transformer_boundary_distance_px": summarise(scores["no_transformer_boundary"]),
+            "mean_face_boundary_distance_px": summarise(scores["mean_face_boundary"]),
             "frames": len(scores["psnr"])}
         metrics["transformer"] = {
             "boundary_distance_px": summarise(scores["transformer"]),
             "source_boundary_baseline_px": summarise(scores["transformer_baseline"]),
+            "boundaries": transformer_boundaries,
             "frames": len(scores["transformer"])}
     return metrics
+
+
+PANEL_LABELS = (("source", "source (A)"), ("truth", "truth: B with A's expression"),
+                ("generated", "generated (full chain)"),
+                ("without_transformer", "without transformer"),
+                ("mean_face", "B's mean face"), ("source_boundary", "A's boundary (encoder)"),
+                ("transformed", "transformed boundary"), ("truth_boundary", "B's true boundary"))
+
+
+def write_frame_panel(folder, index, panels, height=160):
+    """One labelled row per frame: the faces, then the boundaries."""
+    pictures = []
+    for key, _ in PANEL_LABELS:
+        value = panels[key]
+        if value.shape[0] == 3:
+            pictures.append(to_uint8_image(value))
+        else:
+            pictures.append(heatmaps_to_image(value))
+    write_image(os.path.join(folder, "frame_{:03d}.png".format(index)),
+                labelled_row(pictures, [label for _, label in PANEL_LABELS], height=height))
+
+
+def panel_writer(folder, count, every=5):
+    """An ``on_frame`` callback writing the panels of ``count`` frames, ``every`` apart
+    (frames spread over the test sequence show more than its first second)."""
+    def on_frame(index, panels):
+        if index % every == 0 and index // every < count:
+            write_frame_panel(folder, index, panels)
+    return on_frame
 
 
 def get_args(argv):
@@ -254,6 +298,9 @@ def get_args(argv):
     parser.add_argument("-n", "--num-frames", type=int, default=None)
     parser.add_argument("--batch-stat", action="store_true")
     parser.add_argument("--json", default=None, help="also write the metrics to this file")
+    parser.add_argument("--panels", default=None,
+                        help="folder for a labelled picture of each of the first reenacted frames")
+    parser.add_argument("--num-panels", type=int, default=4)
     parser.add_argument("--context", default="cudnn")
     return parser.parse_args(argv)
 
@@ -281,9 +328,14 @@ def main(argv=None):
     setup_context(args.context)
     networks, transformer_cfg, decoder_cfg, encoder_cfg = load_networks(args)
     wflw_dir = args.wflw_dir or encoder_cfg["path"]["data_dir"]
+    on_frame = None
+    if args.panels:
+        ensure_writable_dir(args.panels)
+        on_frame = panel_writer(args.panels, args.num_panels)
     metrics = evaluate(networks, transformer_cfg, args.celebv_dir or decoder_cfg["train_dir"],
                        args.src_celeb_name, args.trg_celeb_name, args.paired, args.num_frames,
-                       wflw_dir=None if wflw_dir == "none" else wflw_dir, decoder_cfg=decoder_cfg)
+                       on_frame=on_frame, wflw_dir=None if wflw_dir == "none" else wflw_dir,
+                       decoder_cfg=decoder_cfg)
     text = json.dumps(metrics, indent=2, sort_keys=True)
     print(text)
     if args.json:

@@ -28,24 +28,19 @@ import os
 import sys
 
 import nnabla as nn
-import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from config.config_decoder import config as DEFAULTS  # noqa: E402
-from reenactgan.data import CelebVSource, denormalize_image, readable_samples  # noqa: E402
+from reenactgan.data import CelebVSource, readable_samples  # noqa: E402
 from reenactgan.models import netG_decoder  # noqa: E402
 from reenactgan.run_files import add_test_arguments, count_to_run, decoder_param_file, \
     encoder_for, load_into_scope, load_run_config  # noqa: E402
 from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
 from utils.context import setup_context  # noqa: E402
-from utils.image_io import write_image  # noqa: E402
+from utils.image_io import to_uint8_image, write_image  # noqa: E402
 from utils.monitoring import progress, tile_images  # noqa: E402
 from utils.user_errors import SkipTally, run_main  # noqa: E402
-
-
-def to_uint8(image_chw):
-    return np.rint(denormalize_image(image_chw).transpose(1, 2, 0) * 255).astype(np.uint8)
 
 
 def main(argv=None):
@@ -78,8 +73,8 @@ def main(argv=None):
         image = sample[0][None]
         boundary.d = encoder(image) if encoder is not None else sample[1][None]
         fake.forward(clear_buffer=True)
-        strip = tile_images([heatmaps_to_image(boundary.d[0], (256, 256)), to_uint8(fake.d[0]),
-                             to_uint8(image[0])])
+        strip = tile_images([heatmaps_to_image(boundary.d[0], (256, 256)), to_uint8_image(fake.d[0]),
+                             to_uint8_image(image[0])])
         # Numbered by result, so that a skipped frame leaves no gap.
         write_image(os.path.join(out_dir, "{:06d}.png".format(written)), strip)
         written += 1

@@ -40,6 +40,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from config.config_encoder import config as DEFAULTS  # noqa: E402
 from reenactgan.data import Augmentation, CelebVSource, WFLWSource, denormalize_image  # noqa: E402
+from reenactgan.losses import boundary_weights  # noqa: E402
 from reenactgan.metrics import batch_boundary_distance  # noqa: E402
 from reenactgan.models import stacked_hourglass_net  # noqa: E402
 from utils.batching import ConcatSource  # noqa: E402
@@ -55,13 +56,11 @@ from utils.user_errors import UserError, run_main  # noqa: E402
 
 def heatmap_loss(preds, target, loss_name, foreground_weight=1.0):
     """Per-stack losses.  ``weighted_mse`` multiplies the squared error of the
-    pixels near a boundary (target > 0.05) by ``foreground_weight``: boundary
-    pixels are ~10 % of a map, and plain MSE first learns to predict zeros,
-    which makes small or short trainings return faint maps."""
+    pixels near a boundary by ``foreground_weight`` (``boundary_weights``)."""
     if loss_name == "mse":
         terms = [F.mean(F.squared_error(p, target)) for p in preds]
     elif loss_name == "weighted_mse":
-        weight = 1.0 + (foreground_weight - 1.0) * F.greater_scalar(target, 0.05)
+        weight = boundary_weights(target, foreground_weight)
         terms = [F.mean(weight * F.squared_error(p, target)) for p in preds]
     elif loss_name == "bce":
         terms = [F.mean(F.sigmoid_cross_entropy(p, target)) for p in preds]

@@ -20,7 +20,12 @@ A CycleGAN on 15x64x64 boundary heatmaps (A = source, B = target):
 LSGAN + ``cycle_loss.lambda`` x L1 cycle + ``shape_loss.lambda`` x L1 between
 the first ``pca_dim`` whitened PCA coefficients of the Align network's
 landmarks of each input and its translation (the pose and position must
-survive the change of identity).  With ``lr_decay_start_at`` the rates fall
+survive the change of identity).  ``identity_loss.lambda`` (0 in both original
+codes) adds CycleGAN's identity term, L1(G_A2B(b), b) for target boundaries b
+and the same for each B2A generator on its source's boundaries: it teaches
+the generators early to draw sharp boundaries where their input has them,
+which a short training (the demo) needs.  ``foreground_weight`` in the cycle
+and identity sections weights the pixels near a boundary.  With ``lr_decay_start_at`` the rates fall
 linearly to 0 from that epoch on.  netG_A2B is the network the reenactment
 uses.  With ``extra_src_celeb_names`` it becomes the authors' many-to-one
 model: one shared A2B generator and, per source person, a B2A generator and a
@@ -46,7 +51,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from config.config_transformer import config as DEFAULTS  # noqa: E402
 from reenactgan.data import Augmentation, CelebVSource  # noqa: E402
-from reenactgan.losses import l1_loss, linear_decay_lr, lsgan_loss, sobel_edges  # noqa: E402
+from reenactgan.losses import heatmap_l1_loss, l1_loss, linear_decay_lr, lsgan_loss, \
+    sobel_edges  # noqa: E402
 from reenactgan.models import align_resnet, netD_transformer, netG_transformer, \
     pca_projection  # noqa: E402
 from reenactgan.run_files import encoder_for, load_into_scope  # noqa: E402
@@ -61,7 +67,8 @@ from utils.user_errors import UserError, run_main  # noqa: E402
 G_SCOPE = "netG_transformer"
 D_SCOPE = "netD_transformer"
 SERIES = ["loss_netG", "loss_gan_A", "loss_gan_B", "loss_cycle_A", "loss_cycle_B",
-          "loss_shape_A", "loss_shape_B", "loss_netD", "loss_netD_A", "loss_netD_B"]
+          "loss_shape_A", "loss_shape_B", "loss_identity_A", "loss_identity_B", "loss_netD",
+          "loss_netD_A", "loss_netD_B"]
 
 
 def numbered(name, index):
@@ -177,6 +184,9 @@ def main(argv=None):
         config["src_celeb_name"], target_name), config["experiment_name"])
 
     lambda_cycle = lambda_of(train_cfg["cycle_loss"])
+    cycle_weight = float((train_cfg["cycle_loss"] or {}).get("foreground_weight", 1.0))
+    lambda_identity = lambda_of(train_cfg["identity_loss"])
+    identity_weight = float((train_cfg["identity_loss"] or {}).get("foreground_weight", 1.0))
     lambda_shape = lambda_of(train_cfg["shape_loss"])
     shape_code = ShapeCode(train_cfg["shape_loss"]) if lambda_shape > 0 else None  # fail early
     feeder = BoundaryFeeder(config, batch_size)
@@ -198,7 +208,7 @@ def main(argv=None):
     real_B = nn.Variable(shape)
     real_As, fakes_B, fakes_A = [], [], []
     terms = {name: [] for name in ("gan_A", "gan_B", "cycle_A", "cycle_B", "shape_A", "shape_B",
-                                   "netD_A", "netD_B")}
+                                   "identity_A", "identity_B", "netD_A", "netD_B")}
     visuals = None
     for i in range(len(sources_names)):
         real_A = nn.Variable(shape)
@@ -210,8 +220,14 @@ def main(argv=None):
         terms["gan_B"].append(lsgan_loss(discriminator(fake_B, d_B, model, edge), True))
         terms["gan_A"].append(lsgan_loss(discriminator(fake_A, d_A, model, edge), True))
         if lambda_cycle > 0:
-            terms["cycle_A"].append(l1_loss(recon_A, real_A))
-            terms["cycle_B"].append(l1_loss(recon_B, real_B))
+            terms["cycle_A"].append(heatmap_l1_loss(recon_A, real_A, cycle_weight))
+            terms["cycle_B"].append(heatmap_l1_loss(recon_B, real_B, cycle_weight))
+        if lambda_identity > 0:
+            terms["identity_A"].append(heatmap_l1_loss(
+                generator(real_A, numbered("netG_B2A", i), model), real_A, identity_weight))
+            if i == 0:
+                terms["identity_B"].append(heatmap_l1_loss(
+                    generator(real_B, "netG_A2B", model), real_B, identity_weight))
         if shape_code is not None:
             terms["shape_A"].append(l1_loss(shape_code(fake_B), shape_code(real_A)))
             terms["shape_B"].append(l1_loss(shape_code(fake_A), shape_code(real_B)))
@@ -236,6 +252,8 @@ def main(argv=None):
     loss_G = losses["gan_A"] + losses["gan_B"]
     if lambda_cycle > 0:
         loss_G = loss_G + lambda_cycle * (losses["cycle_A"] + losses["cycle_B"])
+    if lambda_identity > 0:
+        loss_G = loss_G + lambda_identity * (losses["identity_A"] + losses["identity_B"])
     if shape_code is not None:
         loss_G = loss_G + lambda_shape * (losses["shape_A"] + losses["shape_B"])
     loss_D = losses["netD_A"] + losses["netD_B"]

@@ -34,8 +34,8 @@ from ganimation.losses import gradient_penalty, learning_rate, total_variation_s
 from ganimation.models import D_SCOPE, compose, count_parameters, \
     discriminator, edit_faces, generator  # noqa: E402
 from ganimation.test_ganimation import detect_face_box  # noqa: E402
-from ganimation.train_ganimation import AttentionWatch, TrainingGraph, critic_step, \
-    generator_step, make_solvers  # noqa: E402
+from ganimation.train_ganimation import AttentionWatch, TrainingGraph, critic_au_step, \
+    critic_step, generator_step, make_solvers  # noqa: E402
 from utils import synthetic_faces  # noqa: E402
 from utils.batching import BatchIterator  # noqa: E402
 from utils.image_io import read_rgb, read_video_frames, write_video  # noqa: E402
@@ -527,6 +527,41 @@ def test_critic_au_error_and_cycle_loss_fall_on_a_fixed_batch(celeba):
         cycle.append(generator_step(graph, solvers["netG"])["G_cycle_l1"])
     assert np.mean(au_errors[-5:]) < 0.5 * np.mean(au_errors[:5])
     assert np.mean(cycle[-5:]) < 0.8 * np.mean(cycle[:5])
+
+
+def test_critic_au_warmup_trains_the_critic_alone(celeba):
+    config = tiny_config(lr_D=2e-3)
+    source = gdata.AUFaceSource(celeba, "train", image_size=32, verbose=False)
+    batch = [source.get(i) for i in range(4)]
+    nn.random.seed(0)
+    graph = TrainingGraph(config, 4)
+    graph.fill(tuple(np.stack(parts) for parts in zip(*batch)))
+    solvers = make_solvers(config)
+    with nn.parameter_scope("netG_ganimation"):
+        generator_before = {k: v.d.copy() for k, v in nn.get_parameters().items()}
+    errors = [critic_au_step(graph, solvers["netD"])["D_au_mse"] for _ in range(40)]
+    assert np.mean(errors[-5:]) < 0.3 * np.mean(errors[:5])
+    with nn.parameter_scope("netG_ganimation"):
+        for key, value in nn.get_parameters().items():
+            assert np.array_equal(value.d, generator_before[key]), key
+
+
+def test_training_with_critic_warmup_saves_only_the_game_epochs(tmp_path, celeba):
+    conf = tmp_path / "warm.yaml"
+    conf.write_text(yaml.safe_dump({
+        "experiment_name": "warm", "logdir": str(tmp_path / "monitor"),
+        "data": {"image_size": 32, "loader_threads": 1}, "model": TINY_MODEL,
+        "train": {"batch_size": 6, "critic_au_warmup_epochs": 2, "epochs_no_decay": 1,
+                  "epochs_decay": 0, "critic_iterations": 1},
+        "monitor": {"interval": 1, "image_interval": 100, "checkpoint_interval": 100}}))
+    run_ok("train_ganimation.py", "--data-dir", celeba, "--conf", conf)
+    run_dir = tmp_path / "monitor" / "ganimation" / "warm"
+    # 18 faces at batch 6: 3 iterations an epoch; 2 warm-up epochs, then 1 of the game.
+    assert sorted(p.name for p in run_dir.glob("netG_ganimation_*.h5")) == \
+        ["netG_ganimation_2.h5"]
+    assert len((run_dir / "D_au_mse.series.txt").read_text().split("\n")) - 1 == 9
+    assert len((run_dir / "loss_G.series.txt").read_text().split("\n")) - 1 == 3
+    assert len((run_dir / "D_real.series.txt").read_text().split("\n")) - 1 == 3
 
 
 @pytest.fixture(scope="module")

@@ -192,6 +192,58 @@ def test_persons_share_expressions_but_not_looks(datasets):
         assert opening_a == pytest.approx(opening_b, abs=1e-3)
 
 
+def test_person_statistics_on_known_shapes():
+    base = sf.face_landmarks(sf.FaceIdentity(), NEUTRAL)
+    still = np.stack([base] * 4)
+    moved = still + np.array([12.0, 16.0])  # 20 px at 256 = 5 px at 64
+    stats = sf.person_statistics(np.stack([still, moved]))
+    assert stats["between_persons_px"] == pytest.approx(5.0)
+    assert stats["within_person_px"] == pytest.approx(0.0)
+    # Two frames 8 px apart at 256: each is 1 px (at 64) from their mean.
+    swaying = np.stack([base - [4.0, 0.0], base + [4.0, 0.0]])
+    assert sf.person_statistics(swaying[None])["within_person_px"] == pytest.approx(1.0)
+
+
+def test_contrasting_identities_sit_at_opposite_ends():
+    people = sf.sample_contrasting_identities(np.random.default_rng(7), 3)
+    for name, (low, high) in sf._PERSON_SHAPE_RANGES.items():
+        values = [getattr(p, name) for p in people]
+        if name == "eye_spacing":
+            continue  # clipped so that the eyes fit the face
+        assert abs(values[0] - values[1]) >= 0.8 * (high - low), name
+        assert all(low <= v <= high for v in values), name
+
+
+def test_celebv_persons_differ_like_people_and_frames_move(tmp_path):
+    """The demo's data: two persons in one frame >= 2 px apart, frames >= 2 px from the mean."""
+    summary = sf.write_celebv(str(tmp_path), ["A", "B", "C"], 60, seed=0, pose_amount=1.2)
+    assert summary["between_persons_px"] >= 2.0
+    assert summary["within_person_px"] >= 2.0
+    aus = np.load(str(tmp_path / "A" / "frame_params.npz"))["aus"]
+    opening = aus[:, sf.AU_INDEX["AU26"]]
+    assert opening.max() >= 3.5  # wide mouth openings
+    assert (aus[:, sf.AU_INDEX["AU45"]] >= 4.5).any()  # blinks
+    # The old, quiet sequences of the same length stay close to their mean.
+    quiet = sf.expression_sequence(sf._child_rng(0, 1), 60, 0.35, lively=False)[0]
+    assert np.abs(np.diff(aus, axis=0)).mean() > np.abs(np.diff(quiet, axis=0)).mean()
+
+
+def test_ganimation_truth_renders_the_data_set_faces_and_their_edits(datasets, tmp_path):
+    root = datasets["first"] / "celebA"
+    truth = sf.GanimationTruth(str(root))
+    table = pickle.load(open(str(root / "aus_openface.pkl"), "rb"), encoding="latin1")
+    from skimage.metrics import peak_signal_noise_ratio as psnr
+    for sample_id in ("000000", "000005"):
+        picture = read_rgb(root / "imgs" / (sample_id + ".jpg"))
+        own = truth.render(sample_id, table[sample_id])
+        # The same face: only the JPEG compression differs.
+        assert psnr(picture, own) > 33
+        smiling = truth.render(sample_id, au_vector(AU06=5, AU12=5, AU25=5, AU26=5))
+        assert psnr(picture, smiling) < psnr(picture, own) - 6
+    with pytest.raises(sf.UserError):
+        sf.GanimationTruth(str(tmp_path))
+
+
 def test_write_openface_csv_rejects_wrong_length(tmp_path):
     with pytest.raises(ValueError):
         sf.write_openface_csv(str(tmp_path / "x.csv"), np.zeros(16))
@@ -410,7 +462,9 @@ def test_command_line_writes_all_three(tmp_path):
          "--wflw-test", "1", "--ganimation-images", "3", "--seed", "1"],
         cwd=REPO_ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert len(result.stdout.strip().split("\n")) == 3
+    lines = result.stdout.strip().split("\n")
+    assert len(lines) == 4
+    assert "between two persons in the same frame" in lines[1]
     assert (out / "CelebV" / "Y" / "Image" / "000001.jpg").exists()
     assert (out / "WFLW" / "WFLW_images").is_dir()
     assert (out / "celebA" / "aus_openface.pkl").exists()

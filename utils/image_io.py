@@ -109,6 +109,12 @@ def _check_rgb(array, what):
     return array
 
 
+def to_uint8_image(chw):
+    """A network image, (3, H, W) in [-1, 1], as an HxWx3 uint8 picture."""
+    return np.rint(np.clip((np.asarray(chw).transpose(1, 2, 0) + 1.0) * 127.5, 0, 255)
+                   ).astype(np.uint8)
+
+
 def write_image(path, rgb_uint8):
     """Write an ``HxWx3`` uint8 RGB array; the format follows the extension."""
     ext = os.path.splitext(path)[1].lower()

@@ -20,6 +20,7 @@ written atomically.  :func:`check_finite` stops a diverging run early.
 """
 import os
 
+import cv2
 import nnabla as nn
 import numpy as np
 from nnabla.monitor import Monitor, MonitorSeries, MonitorTimeElapsed
@@ -161,6 +162,39 @@ def tile_images(images):
     if len(heights) != 1:
         raise ValueError("panels must have the same height, got {}".format(sorted(heights)))
     return np.concatenate([p.astype(np.uint8, copy=False) for p in panels], axis=1)
+
+
+def labelled_row(panels, labels, height=128):
+    """Panels resized to ``height`` and tiled left to right, each under its label.
+
+    For pictures a person reads without a legend: ``labels`` are short texts
+    (one per panel) drawn in a white bar above the panels.
+    """
+    if len(panels) != len(labels):
+        raise ValueError("{} panels but {} labels".format(len(panels), len(labels)))
+    scaled = []
+    for panel in panels:
+        panel = _three_channels(np.asarray(panel)[:, :, None] if np.ndim(panel) == 2
+                                else np.asarray(panel)).astype(np.uint8, copy=False)
+        width = max(1, int(round(panel.shape[1] * height / float(panel.shape[0]))))
+        interpolation = cv2.INTER_AREA if panel.shape[0] > height else cv2.INTER_NEAREST
+        scaled.append(cv2.resize(panel, (width, height), interpolation=interpolation))
+    bar = 18
+    tiles = []
+    for panel, label in zip(scaled, labels):
+        tile = np.full((height + bar, panel.shape[1], 3), 255, dtype=np.uint8)
+        tile[bar:] = panel
+        scale = 0.4
+        text = str(label)
+        # Shrink a long label until it fits its panel.
+        while scale > 0.25 and cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] \
+                > panel.shape[1] - 4:
+            scale -= 0.025
+        cv2.putText(tile, text, (2, bar - 5), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 1,
+                    cv2.LINE_AA)
+        tile[:, -1] = 255  # a thin white gap between panels
+        tiles.append(tile)
+    return np.concatenate(tiles, axis=1)
 
 
 def progress(iterable, total=None, desc=None):

@@ -60,7 +60,7 @@ else:
     from .face_layout import FLIP_PERMUTATION, NUM_LANDMARKS
     from .user_errors import UserError, run_main
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 AU_NAMES = ("AU01", "AU02", "AU04", "AU05", "AU06", "AU07", "AU09", "AU10", "AU12",
             "AU14", "AU15", "AU17", "AU20", "AU23", "AU25", "AU26", "AU45")
@@ -298,6 +298,59 @@ def sample_distinct_identities(rng, count, attempts=60):
     return chosen
 
 
+# CelebV persons are the people a transformer maps between, so they must differ
+# as real people do (face width and length, jaw, eyes, brows, nose, mouth), by
+# more than the small spread of the other data sets' faces: each shape
+# parameter is spread over the persons from one end of these ranges to the other.
+_PERSON_SHAPE_RANGES = {
+    "face_width": (0.84, 1.12),
+    "face_height": (1.05, 1.42),
+    "jaw_squareness": (1.8, 3.6),
+    "chin_taper": (0.0, 0.35),
+    "eye_size": (0.135, 0.2),
+    "eye_spacing": (0.29, 0.43),
+    "eye_height": (-0.38, -0.22),
+    "brow_height": (0.25, 0.4),
+    "mouth_width": (0.24, 0.4),
+    "mouth_position": (0.3, 0.46),
+}
+_PERSON_NOSE_FRACTION = (0.29, 0.41)
+
+
+def sample_contrasting_identities(rng, count):
+    """``count`` identities whose face shapes differ as much as different real people.
+
+    Colours and hair come from :func:`sample_distinct_identities`.  Every shape
+    parameter of :data:`_PERSON_SHAPE_RANGES` (and the nose length) puts the
+    first two persons (a reenactment's source and target) near opposite ends
+    of its range, which end is whose drawn at random, and the others evenly
+    in between.
+    """
+    rng = _generator(rng)
+    people = sample_distinct_identities(rng, count)
+    count = len(people)
+    if count < 2:
+        return people
+    positions = np.concatenate([[0.0, 1.0], np.linspace(0.0, 1.0, count)[1:-1]])
+    ranges = dict(_PERSON_SHAPE_RANGES, nose_fraction=_PERSON_NOSE_FRACTION)
+    spread = {}
+    for name in ranges:
+        order = positions if rng.random() < 0.5 else np.concatenate([positions[1::-1],
+                                                                     positions[2:]])
+        spread[name] = np.clip(np.abs(order - rng.uniform(0.0, 0.1, count)), 0.0, 1.0)
+    out = []
+    for index, identity in enumerate(people):
+        values = {name: low + spread[name][index] * (high - low)
+                  for name, (low, high) in ranges.items()}
+        nose_fraction = values.pop("nose_fraction")
+        values["eye_spacing"] = float(np.clip(
+            values["eye_spacing"], values["eye_size"] + 0.11,
+            0.6 * values["face_width"] - values["eye_size"]))
+        values["nose_length"] = nose_fraction * values["face_height"]
+        out.append(dataclasses.replace(identity, **{k: float(v) for k, v in values.items()}))
+    return out
+
+
 # --- expressions and poses --------------------------------------------------------------
 
 def sample_pose(rng, amount=1.0):
@@ -371,24 +424,60 @@ def _ease(keys, values, num_frames):
     return values[segment] * (1.0 - weight) + values[segment + 1] * weight
 
 
-def expression_sequence(rng, num_frames, pose_amount=0.35):
+# What a talking head does most of the time: (name, weight, {AU: (low, high)}).
+_TALKING_MOVES = (
+    ("speech", 3.0, {"AU25": (2.0, 5.0), "AU26": (1.0, 4.0), "AU10": (0.0, 1.5)}),
+    ("wide open mouth", 1.5, {"AU25": (4.0, 5.0), "AU26": (4.0, 5.0), "AU01": (0.0, 3.0),
+                              "AU02": (0.0, 3.0)}),
+    ("smile", 2.0, {"AU06": (2.0, 5.0), "AU12": (3.0, 5.0), "AU25": (0.0, 3.0)}),
+    ("laugh", 1.0, {"AU06": (3.5, 5.0), "AU12": (4.0, 5.0), "AU25": (3.5, 5.0),
+                    "AU26": (3.0, 5.0)}),
+    ("raised brows", 1.5, {"AU01": (3.0, 5.0), "AU02": (3.0, 5.0), "AU05": (0.0, 4.0),
+                           "AU25": (0.0, 3.0)}),
+    ("frown", 1.0, {"AU04": (3.0, 5.0), "AU07": (1.0, 4.0), "AU23": (0.0, 3.0)}),
+    ("rest", 1.0, {}),
+)
+_TALKING_WEIGHTS = np.array([weight for _, weight, _ in _TALKING_MOVES])
+_TALKING_WEIGHTS = _TALKING_WEIGHTS / _TALKING_WEIGHTS.sum()
+
+
+def sample_talking_expression(rng):
+    """A keyframe of a talking head: mostly wide mouth movements, smiles and brows."""
+    rng = _generator(rng)
+    if rng.random() < 0.25:
+        return sample_expression(rng, blink_probability=0.0)
+    aus = np.abs(rng.normal(0, 0.15, NUM_AUS))
+    _, _, ranges = _TALKING_MOVES[rng.choice(len(_TALKING_MOVES), p=_TALKING_WEIGHTS)]
+    for name, (low, high) in ranges.items():
+        aus[AU_INDEX[name]] = rng.uniform(low, high)
+    aus[AU_INDEX["AU45"]] = min(aus[AU_INDEX["AU45"]], 0.3)
+    return np.clip(aus, 0.0, MAX_AU_INTENSITY)
+
+
+def expression_sequence(rng, num_frames, pose_amount=0.35, lively=False):
     """A video-like sequence: ``(aus (N, 17) in [0, 5], poses (N, 5))``.
 
     Expressions move between keyframes 6-14 frames apart (a few per second of
     25 fps video), the eyes blink every 40-110 frames, and the head moves
     (mildly by default; ``pose_amount`` scales the spread of :func:`sample_pose`).
+    ``lively``: a talking head, with keyframes 4-10 frames apart drawn from
+    :func:`sample_talking_expression` and blinks every 20-60 frames.
     """
     rng = _generator(rng)
     num_frames = int(num_frames)
     if num_frames <= 0:
         return np.zeros((0, NUM_AUS)), np.zeros((0, len(POSE_FIELDS)))
+    spacing, blink_gap = ((4, 11), (20, 61)) if lively else ((6, 15), (40, 110))
     keys = [0]
     while keys[-1] < num_frames - 1:
-        keys.append(keys[-1] + int(rng.integers(6, 15)))
+        keys.append(keys[-1] + int(rng.integers(*spacing)))
     if len(keys) == 1:
         keys.append(1)
     keys = np.array(keys)
-    key_aus = np.stack([sample_expression(rng, blink_probability=0.0) for _ in keys])
+    if lively:
+        key_aus = np.stack([sample_talking_expression(rng) for _ in keys])
+    else:
+        key_aus = np.stack([sample_expression(rng, blink_probability=0.0) for _ in keys])
     key_poses = np.stack([sample_pose(rng, amount=pose_amount) for _ in keys])
     aus = _ease(keys, key_aus, num_frames)
     poses = _ease(keys, key_poses, num_frames)
@@ -398,7 +487,7 @@ def expression_sequence(rng, num_frames, pose_amount=0.35):
         for offset, value in enumerate(_BLINK_PROFILE):
             if start + offset < num_frames:
                 aus[start + offset, blink] = max(aus[start + offset, blink], value)
-        start += int(rng.integers(40, 110))
+        start += int(rng.integers(*blink_gap))
     return np.clip(aus, 0.0, MAX_AU_INTENSITY), poses
 
 
@@ -1000,16 +1089,35 @@ def write_openface_csv(path, aus, confidence=0.98):
     _publish(path, text.encode("ascii"))
 
 
+def person_statistics(landmarks, map_size=64, image_size=256):
+    """How the persons of a CelebV set differ and move, in pixels of ``map_size`` maps.
+
+    ``landmarks``: (persons, frames, 98, 2) pixels of ``image_size`` frames, where
+    frame k of every person shows the same expression and pose.  Returns
+    ``between_persons_px``, the mean landmark distance between two persons in
+    the same frame (over all pairs), and ``within_person_px``, the mean
+    distance of a person's frames from that person's mean shape.
+    """
+    points = np.asarray(landmarks, dtype=np.float64) * (float(map_size) / image_size)
+    within = np.linalg.norm(points - points.mean(axis=1, keepdims=True), axis=-1).mean()
+    pairs = [np.linalg.norm(points[i] - points[j], axis=-1).mean()
+             for i in range(len(points)) for j in range(i)]
+    return {"between_persons_px": float(np.mean(pairs)) if pairs else float("nan"),
+            "within_person_px": float(within)}
+
+
 def write_celebv(root, person_names=DEFAULT_PERSONS, frames_per_person=300, seed=0,
-                 progress=False, pose_amount=0.35):
+                 progress=False, pose_amount=0.35, lively=True):
     """A CelebV-style tree: per person ``Image/<k:06d>.jpg`` (256 px) and ``all_98pt.txt``.
 
     All persons share one expression/pose sequence (frame k of every person has
-    the same AUs and pose); each has its own identity.  Ground truth:
-    ``<Person>/identity.json``, ``<Person>/frame_params.npz`` (names, aus,
-    poses, landmarks) and ``<root>/synthetic_faces.json``.
+    the same AUs and pose; ``lively``: a talking head's wide mouth movements,
+    smiles, brows and blinks); each has its own identity, and their face shapes
+    differ as real people's do (:func:`sample_contrasting_identities`).  Ground
+    truth: ``<Person>/identity.json``, ``<Person>/frame_params.npz`` (names,
+    aus, poses, landmarks) and ``<root>/synthetic_faces.json``.
 
-    Returns a summary dict.
+    Returns a summary dict, with the :func:`person_statistics` of the persons.
     """
     persons = [str(name) for name in person_names]
     if not persons:
@@ -1022,11 +1130,12 @@ def write_celebv(root, person_names=DEFAULT_PERSONS, frames_per_person=300, seed
         raise UserError("person names must be unique")
     frames = _check_count("frames per person", frames_per_person, 1)
     ensure_writable_dir(root)
-    aus, poses = expression_sequence(_child_rng(seed, 1), frames, pose_amount)
+    aus, poses = expression_sequence(_child_rng(seed, 1), frames, pose_amount, lively=lively)
     # The stored float32 values are the ones drawn, so the ground truth reproduces them.
     aus = aus.astype(np.float32)
     poses = poses.astype(np.float32)
-    identities = sample_distinct_identities(_child_rng(seed, 2), len(persons))
+    identities = sample_contrasting_identities(_child_rng(seed, 2), len(persons))
+    everyone = np.zeros((len(persons), frames, NUM_LANDMARKS, 2))
     names = np.array(["{:06d}.jpg".format(k) for k in range(frames)])
     size = 256
     for index, (person, identity) in enumerate(zip(persons, identities)):
@@ -1040,6 +1149,7 @@ def write_celebv(root, person_names=DEFAULT_PERSONS, frames_per_person=300, seed
             _publish(os.path.join(folder, "Image", names[k]), _jpeg_bytes(image))
             coords = " ".join("{:.3f}".format(v) for v in landmarks[k].ravel())
             lines.append("{} {}\n".format(coords, names[k]))
+        everyone[index] = landmarks
         _publish(os.path.join(folder, "all_98pt.txt"), "".join(lines).encode("utf-8"))
         _publish(os.path.join(folder, "identity.json"), _json_bytes(identity.to_dict()))
         _publish(os.path.join(folder, "frame_params.npz"), _npz_bytes(
@@ -1048,7 +1158,9 @@ def write_celebv(root, person_names=DEFAULT_PERSONS, frames_per_person=300, seed
     _publish(os.path.join(root, "synthetic_faces.json"), _json_bytes(_metadata(
         "CelebV", seed, persons=persons, frames=frames, image_size=size,
         pose_fields=list(POSE_FIELDS))))
-    return {"persons": len(persons), "frames": frames, "images": len(persons) * frames}
+    summary = {"persons": len(persons), "frames": frames, "images": len(persons) * frames}
+    summary.update(person_statistics(everyone))
+    return summary
 
 
 def _scene(rng, height, width):
@@ -1189,6 +1301,55 @@ def _tight_crop_box(rng, landmarks):
     return centre[0] - 0.5 * side, centre[1] - 0.5 * side, side
 
 
+def render_cropped_face(identity, aus, pose, box, image_size, rng):
+    """A celebA-style crop: the face with ``aus`` and ``pose`` in the 256 frame, cut out
+    by ``box`` (x0, y0, side) and drawn at ``image_size``; returns (uint8 image, landmarks)."""
+    x0, y0, side = [float(v) for v in box]
+    landmarks = (face_landmarks(identity, aus, pose, 256) - np.array([x0, y0])) * \
+        (image_size / side)
+    return render_face(identity, landmarks, (image_size, image_size), rng=rng), landmarks
+
+
+class GanimationTruth:
+    """Re-renders the faces of a synthetic celebA set with other Action Units.
+
+    The ground truth of an expression edit: the same person, pose, crop and
+    sensor noise as a data set face, with the target AUs instead of its own.
+    Rendering a face with its own AUs gives the data set picture back (before
+    JPEG).  Raises UserError for a folder not written by :func:`write_ganimation`.
+    """
+
+    def __init__(self, root):
+        truth_path = os.path.join(root, "ground_truth.npz")
+        meta_path = os.path.join(root, "synthetic_faces.json")
+        if not (os.path.isfile(truth_path) and os.path.isfile(meta_path)):
+            raise UserError("{} holds no synthetic ground truth (ground_truth.npz and "
+                            "synthetic_faces.json)".format(root))
+        with open(meta_path) as f:
+            meta = json.load(f)
+        truth = np.load(truth_path)
+        if meta.get("version") != GENERATOR_VERSION or "boxes" not in truth.files:
+            raise UserError("{} was written by another version of utils.synthetic_faces; "
+                            "write it again to re-render its faces".format(root))
+        self.seed = int(meta["seed"])
+        self.image_size = int(meta["image_size"])
+        self.identities = [FaceIdentity.from_dict(d) for d in meta["identities"]]
+        self.index = {str(name): i for i, name in enumerate(truth["ids"])}
+        self.who, self.poses, self.boxes = truth["identity"], truth["poses"], truth["boxes"]
+        self.aus = truth["aus"]
+
+    def __contains__(self, sample_id):
+        return str(sample_id) in self.index
+
+    def render(self, sample_id, aus):
+        """uint8 (S, S, 3): face ``sample_id`` (its id, no extension) showing ``aus`` (17, 0-5)."""
+        i = self.index[str(sample_id)]
+        image, _ = render_cropped_face(self.identities[self.who[i]], aus, self.poses[i],
+                                       self.boxes[i], self.image_size,
+                                       _child_rng(self.seed, 23, i))
+        return image
+
+
 def write_ganimation(root, num_images=400, test_fraction=0.1, seed=0, image_size=128,
                      num_identities=30, progress=False):
     """A celebA-style GANimation set: ``imgs/<id>.jpg``, ``aus_openface.pkl``,
@@ -1198,7 +1359,9 @@ def write_ganimation(root, num_images=400, test_fraction=0.1, seed=0, image_size
     expression and a small pose, cropped tightly and resized to ``image_size``.
     The pickle maps id -> float64 (17,) raw intensities (0-5, 2 decimals),
     protocol 2 like the public sample.  Ground truth: ``ground_truth.npz`` (ids,
-    aus, poses, identity, landmarks in crop pixels) and ``synthetic_faces.json``.
+    aus, poses, identity, landmarks in crop pixels, crop boxes in the 256 frame)
+    and ``synthetic_faces.json``; :class:`GanimationTruth` re-renders a face
+    with other AUs.
 
     Returns a summary dict.
     """
@@ -1215,16 +1378,16 @@ def write_ganimation(root, num_images=400, test_fraction=0.1, seed=0, image_size
     poses = np.zeros((num_images, len(POSE_FIELDS)))
     who = np.zeros(num_images, dtype=np.int64)
     crops = np.zeros((num_images, NUM_LANDMARKS, 2))
+    boxes = np.zeros((num_images, 3))
     for i in _progress(range(num_images), num_images, "GANimation", progress):
         rng = _child_rng(seed, 21, i)
         who[i] = rng.integers(num_identities)
         all_aus[i] = np.round(sample_expression(rng), 2)
         poses[i] = sample_pose(rng, amount=0.5)
         poses[i, 3:] = 0.0
-        landmarks = face_landmarks(pool[who[i]], all_aus[i], poses[i], 256)
-        x0, y0, side = _tight_crop_box(rng, landmarks)
-        crops[i] = (landmarks - np.array([x0, y0])) * (image_size / side)
-        image = render_face(pool[who[i]], crops[i], (image_size, image_size), rng=rng)
+        boxes[i] = _tight_crop_box(rng, face_landmarks(pool[who[i]], all_aus[i], poses[i], 256))
+        image, crops[i] = render_cropped_face(pool[who[i]], all_aus[i], poses[i], boxes[i],
+                                              image_size, _child_rng(seed, 23, i))
         _publish(os.path.join(root, "imgs", ids[i] + ".jpg"), _jpeg_bytes(image))
         write_openface_csv(os.path.join(root, "openface", ids[i] + ".csv"), all_aus[i])
         aus_table[ids[i]] = all_aus[i].copy()
@@ -1239,7 +1402,7 @@ def write_ganimation(root, num_images=400, test_fraction=0.1, seed=0, image_size
     _publish(os.path.join(root, "ground_truth.npz"), _npz_bytes({
         "ids": np.array(ids, dtype=str).reshape(-1), "aus": all_aus,
         "poses": poses.astype(np.float32), "identity": who,
-        "landmarks": crops.astype(np.float32)}))
+        "landmarks": crops.astype(np.float32), "boxes": boxes}))
     _publish(os.path.join(root, "synthetic_faces.json"), _json_bytes(_metadata(
         "celebA", seed, images=num_images, train=len(train), test=len(test),
         image_size=image_size, identities=[identity.to_dict() for identity in pool])))
@@ -1279,6 +1442,9 @@ def main(argv=None):
                                progress=True, pose_amount=args.celebv_pose_amount)
         print("CelebV: {persons} persons x {frames} frames ({images} images) -> {0}".format(
             folder, **summary))
+        print("CelebV persons, in px of 64x64 boundary maps: {between_persons_px:.2f} between "
+              "two persons in the same frame, {within_person_px:.2f} from a person's mean "
+              "shape".format(**summary))
     if "wflw" in args.only:
         folder = os.path.join(args.out_dir, "WFLW")
         summary = write_wflw(folder, args.wflw_train, args.wflw_test, args.seed, progress=True)
