@@ -23,9 +23,9 @@ stage that was interrupted resumes from its last checkpoint):
                  and celebA-style sets; CelebV split; WFLW preprocessed
  2. encoder      reenactgan/train_encoder.py     --conf config/demo/encoder.yaml
  3. ganimation   ganimation/train_ganimation.py  --conf config/demo/ganimation.yaml
- 4. au_regressor ganimation/evaluate.py train-regressor (the AU ruler of the evaluation)
+ 4. transformer  reenactgan/train_transformer.py --conf config/demo/transformer.yaml
  5. decoder      reenactgan/train_decoder.py     --conf config/demo/decoder.yaml
- 6. transformer  reenactgan/train_transformer.py --conf config/demo/transformer.yaml
+ 6. au_regressor ganimation/evaluate.py train-regressor (the AU ruler of the evaluation)
  7. reenactment  reenactgan/test_reenactment.py on Person_A's test frames -> MP4 + GIF
  8. expressions  ganimation/test_ganimation.py --as-gif on test faces
  9. evaluation   reenactgan/evaluate.py and ganimation/evaluate.py -> metrics.json
@@ -33,12 +33,20 @@ stage that was interrupted resumes from its last checkpoint):
 
 The decoder and the transformer learn from the trained encoder's boundaries
 (as the authors trained them; the public port's drawn boundaries leave a gap
-between training and the reenactment chain), so they start after the encoder;
-GANimation and the AU regressor train meanwhile.
+between training and the reenactment chain), so they start after the encoder,
+while GANimation trains; the AU regressor comes last (only the evaluation
+needs it).  Stages start in this order as cores become free.
 
 The configurations in config/demo/ are REDUCED (narrow networks, few epochs)
-so that the whole demo runs in about 20 minutes on 2 CPU cores; they are not
+so that the whole demo runs in under 20 minutes on 2 CPU cores; they are not
 the paper's settings.  Independent stages run in parallel (``--jobs``).
+
+The evaluation compares each model with what it has to beat, on held-out data
+whose truth is known (metrics.json "checks"): the reenacted frames with the
+chain without the transformer and with the target's mean face, the
+transformer's boundaries with the untranslated source's, the expression edits
+with the unedited input (AU error, and PSNR to the true render of the target
+expression).
 ``--mini`` shrinks everything to a few iterations (used by the tests).
 """
 import argparse
@@ -82,7 +90,8 @@ MINI_OVERRIDES = {
     "transformer": {"model": {"ngf": 4, "n_blocks": 1, "ndf": 4},
                     "train": {"epochs": 1, "batch_size": 4}, "monitor": {"interval": 1}},
     "ganimation": {"model": {"g_conv_dim": 4, "d_conv_dim": 4},
-                   "train": {"epochs_no_decay": 1, "epochs_decay": 0, "batch_size": 8},
+                   "train": {"epochs_no_decay": 1, "epochs_decay": 0, "batch_size": 8,
+                             "critic_au_warmup_epochs": 1},
                    "monitor": {"interval": 1}},
 }
 
@@ -182,16 +191,16 @@ def stage_list(demo):
         # decoder and the transformer learn from the encoder's boundaries.
         ("ganimation", "training GANimation (reduced)", ["data"],
          lambda d: [d.train_command("ganimation", "ganimation/train_ganimation.py")]),
+        ("transformer", "training the transformer {} -> {} (reduced)".format(SOURCE, TARGET),
+         ["encoder"],
+         lambda d: [d.train_command("transformer", "reenactgan/train_transformer.py")]),
+        ("decoder", "training the decoder for {} (reduced)".format(TARGET), ["encoder"],
+         lambda d: [d.train_command("decoder", "reenactgan/train_decoder.py")]),
         ("au_regressor", "training the AU regressor used to measure expressions", ["data"],
          lambda d: [[PYTHON, "ganimation/evaluate.py", "train-regressor",
                      "--data-dir", os.path.join(d.data, "celebA"),
                      "--out", os.path.join(d.out, "au_regressor"), "--context", "cpu",
                      "--epochs", "1" if d.args.mini else str(AU_REGRESSOR_EPOCHS)]]),
-        ("decoder", "training the decoder for {} (reduced)".format(TARGET), ["encoder"],
-         lambda d: [d.train_command("decoder", "reenactgan/train_decoder.py")]),
-        ("transformer", "training the transformer {} -> {} (reduced)".format(SOURCE, TARGET),
-         ["encoder"],
-         lambda d: [d.train_command("transformer", "reenactgan/train_transformer.py")]),
         ("reenactment", "reenacting {}'s test frames as {}".format(SOURCE, TARGET),
          ["encoder", "transformer", "decoder"],
          lambda d: [[PYTHON, "reenactgan/test_reenactment.py",

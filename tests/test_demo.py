@@ -26,12 +26,27 @@ def test_mini_demo_writes_every_report_artefact(mini_demo):
         assert os.path.getsize(str(out / name)) > 0, name
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics) >= {"reenactgan", "ganimation", "checks", "stage_times"}
-    assert set(metrics["reenactgan"]) >= {"encoder", "decoder", "reenactment"}
-    assert set(metrics["ganimation"]) >= {"edited_au_error", "input_au_error", "mean_attention"}
+    assert set(metrics["reenactgan"]) >= {"encoder", "decoder", "reenactment", "transformer"}
+    assert set(metrics["ganimation"]) >= {"edited_au_error", "input_au_error", "mean_attention",
+                                          "edited_psnr", "input_psnr", "truth_au_error"}
+    # Every check is there (the tiny networks of --mini need not pass them).
+    assert set(metrics["checks"]) == {
+        "encoder_beats_mean_map", "reenactment_beats_no_transformer_psnr",
+        "reenactment_beats_mean_face_psnr", "reenactment_beats_no_transformer_boundary",
+        "reenactment_beats_mean_face_boundary", "transformer_closer_than_source_boundary",
+        "edits_closer_to_target_aus", "edits_cut_au_error_by_30_percent",
+        "edits_closer_to_truth_render_psnr", "attention_not_collapsed"}
     html = (out / "report.html").read_text()
     assert "reenactment.mp4" in html and "plots/encoder_losses.png" in html
+    # Labelled rows: one per reenacted frame, one per expression edit, GIFs in their own row.
+    rows = sorted((out / "panels" / "reenactment").glob("frame_*.png"))
+    strips = sorted((out / "panels" / "expressions").glob("edit_*.png"))
+    assert rows and strips
+    for picture in rows + strips:
+        assert "panels/{}/{}".format(picture.parent.name, picture.name) in html
     gifs = list((out / "expressions").glob("*.gif"))
     assert gifs
+    assert "Interpolations as GIFs" in html
     for stage in range(1, 11):
         assert "[{}/10]".format(stage) in stdout
 

@@ -57,3 +57,57 @@ def test_au_errors_on_known_vectors():
     assert errors["input_au_error"] == pytest.approx(2.0)    # |0.2 - 0.6| x 5
     assert errors["edited_au_error"] == pytest.approx(0.5)   # |0.5 - 0.6| x 5
     assert errors["regressor_au_error"] == pytest.approx(0.0)
+
+
+def test_truth_scores_on_known_edits():
+    from ganimation.evaluate import truth_scores
+    rng = np.random.RandomState(1)
+    truth = rng.uniform(-1, 1, (2, 3, 16, 16)).astype(np.float32)
+    inputs = np.clip(truth + 0.2, -1, 1)     # far from the true render
+    edited = np.clip(truth + 0.02, -1, 1)    # close to it
+    scores = truth_scores(edited, inputs, truth)
+    # PSNR on [0, 1] pictures: a shift of 0.02 in [-1, 1] is 0.01.
+    expected = [10 * np.log10(1.0 / np.mean(((np.clip(t + 0.02, -1, 1) - t) / 2) ** 2))
+                for t in truth]
+    assert scores["edited_psnr"] == pytest.approx(np.mean(expected), rel=1e-4)
+    assert scores["edited_psnr"] > scores["input_psnr"] + 15
+    assert scores["edited_ssim"] > scores["input_ssim"]
+    same = truth_scores(inputs, inputs, truth)
+    assert same["edited_psnr"] == same["input_psnr"]
+
+
+def demo_metrics(**changes):
+    reenactgan = {
+        "encoder": {"boundary_distance_px": 1.0, "mean_map_baseline_px": 2.0},
+        "reenactment": {"psnr": 24.0, "no_transformer_psnr": 18.0, "mean_face_psnr": 22.0,
+                        "boundary_distance_px": 1.5, "no_transformer_boundary_distance_px": 4.0,
+                        "mean_face_boundary_distance_px": 3.0},
+        "transformer": {"boundary_distance_px": 1.0, "source_boundary_baseline_px": 4.0}}
+    ganimation = {"edited_au_error": 0.6, "input_au_error": 1.0, "edited_psnr": 27.0,
+                  "input_psnr": 26.0, "mean_attention": 0.8}
+    for key, value in changes.items():
+        section, name = key.split("__")
+        if section == "g":
+            ganimation[name] = value
+        else:
+            reenactgan[section][name] = value
+    return reenactgan, ganimation
+
+
+def test_demo_checks_pass_and_fail_on_known_metrics():
+    from demo_report import checks
+    passed = checks(*demo_metrics())
+    assert len(passed) == 10 and all(passed.values()), passed
+    # A 25 % cut of the AU error is not enough; 30 % is.
+    assert not checks(*demo_metrics(g__edited_au_error=0.75))["edits_cut_au_error_by_30_percent"]
+    assert checks(*demo_metrics(g__edited_au_error=0.7))["edits_cut_au_error_by_30_percent"]
+    for attention in (0.99, 0.01):
+        assert not checks(*demo_metrics(g__mean_attention=attention))["attention_not_collapsed"]
+    failed = checks(*demo_metrics(reenactment__psnr=21.0))
+    assert failed["reenactment_beats_no_transformer_psnr"]
+    assert not failed["reenactment_beats_mean_face_psnr"]
+    assert not checks(*demo_metrics(transformer__boundary_distance_px=4.5))[
+        "transformer_closer_than_source_boundary"]
+    assert not checks(*demo_metrics(reenactment__boundary_distance_px=3.5))[
+        "reenactment_beats_mean_face_boundary"]
+    assert not checks(*demo_metrics(g__edited_psnr=25.0))["edits_closer_to_truth_render_psnr"]
