@@ -152,8 +152,9 @@ def spawn(arguments, environment=None):
                               else -os.WTERMSIG(status))
         if process.returncode != 0:
             errors.seek(0)
-            raise SystemExit("worker {} failed:\n{}".format(
-                " ".join(arguments), errors.read().decode(errors="replace")[-3000:]))
+            raise SystemExit("error: the measurement `{}` failed (exit {}):\n{}".format(
+                " ".join(str(a) for a in arguments), process.returncode,
+                errors.read().decode(errors="replace")[-3000:]))
     lines = output.decode().strip().splitlines()
     return json.loads(lines[-1]), usage.ru_maxrss / 1024.0
 
@@ -296,8 +297,34 @@ def available_cores():
         return os.cpu_count() or 1
 
 
+DEPLOY_MODULES = {"onnxruntime": "onnxruntime", "onnx": "onnx",
+                  "nnabla.utils.converter.onnx": "nnabla-converter"}
+
+
+def missing_deploy_packages():
+    """The deploy packages (requirements-deploy.txt, nnabla-converter) that cannot be imported."""
+    missing = []
+    for module, package in DEPLOY_MODULES.items():
+        try:
+            # Imported in a child, so the parent stays small and nnabla-free.
+            found = subprocess.run([sys.executable, "-c", "import " + module],
+                                   capture_output=True).returncode == 0
+        except OSError:
+            found = False
+        if not found:
+            missing.append(package)
+    return missing
+
+
 def parent(args):
     """Measure everything; a temporary work folder (~1 GB at paper sizes) is removed after."""
+    missing = missing_deploy_packages()
+    if missing:
+        raise SystemExit(
+            "error: the benchmark compares nnabla with onnxruntime, but {} cannot be imported; "
+            "install the deploy packages: `pip install -r requirements-deploy.txt` and "
+            "`pip install --no-deps nnabla-converter==1.39.0` (or `make optional`)".format(
+                ", ".join(missing)))
     if args.work_dir:
         return measure(args, args.work_dir)
     work_dir = tempfile.mkdtemp(prefix="inference-bench-")

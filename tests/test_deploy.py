@@ -356,3 +356,33 @@ def test_benchmark_runs_and_reports(tmp_path):
             assert row[backend]["fps"] > 0 and row[backend]["peak_rss_mb"] > 10
     assert report["machine"]["matmul_gflops_all_cores"] > 0
     assert 0 < report["decoder_efficiency"][0]["onnxruntime_fraction"]
+
+
+def test_benchmark_without_onnxruntime_says_what_to_install(tmp_path):
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    (hidden / "onnxruntime.py").write_text("raise ImportError('no onnxruntime in this test')\n")
+    result = subprocess.run(
+        [sys.executable, os.path.join(REPO_ROOT, "benchmarks", "inference_bench.py"), "--quick"],
+        cwd=REPO_ROOT, capture_output=True, text=True,
+        env=dict(os.environ, PYTHONPATH=str(hidden)))
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    message = result.stderr.strip().splitlines()
+    assert len(message) == 1 and message[0].startswith("error:")
+    assert "onnxruntime" in message[0] and "cannot be imported" in message[0]
+    assert "requirements-deploy.txt" in message[0]
+
+
+def test_benchmark_names_the_measurement_that_failed():
+    sys.path.insert(0, os.path.join(REPO_ROOT, "benchmarks"))
+    try:
+        import inference_bench
+    finally:
+        sys.path.pop(0)
+    # Integer arguments (as the parent passes them) and a worker that fails.
+    with pytest.raises(SystemExit) as failure:
+        inference_bench.spawn(["--worker", "matmul", "--repeats", 0])
+    text = str(failure.value)
+    assert text.startswith("error: the measurement `--worker matmul --repeats 0` failed (exit 2)")
+    assert "--repeats must be at least 1" in text
