@@ -208,7 +208,8 @@ class AttentionWatch:
         side = "1 (the output copies the input)" if mean_attention > self.high else \
             "0 (the output is the colour mask alone)"
         return ("mean attention {:.3f} has stayed near {} for {} generator steps; check the "
-                "AU annotations and train.lambda_mask (spec G.4)".format(
+                "AU annotations and train.lambda_mask; in a short run, "
+                "train.critic_au_warmup_epochs (README, GANimation training)".format(
                     mean_attention, side, self.outside))
 
     def state(self):
