@@ -152,10 +152,15 @@ def train_regressor(args):
 
 
 def truth_renderer(data_dir):
-    """The synthetic set's re-renderer (:class:`GanimationTruth`), or None for real data."""
+    """The synthetic set's re-renderer (:class:`GanimationTruth`), or None for real data
+    (and, with a notice, for a synthetic set written by an older generator)."""
     if not os.path.isfile(os.path.join(data_dir, "ground_truth.npz")):
         return None
-    return GanimationTruth(data_dir)
+    try:
+        return GanimationTruth(data_dir)
+    except UserError as err:
+        print("note: {}; the edits are not compared with true renders".format(err))
+        return None
 
 
 def image_scores(generated, reference):

@@ -32,10 +32,15 @@
   ones, next to two baselines — the chain without the transformer (the
   source's boundaries straight into the target's decoder) and the target's
   mean training face — and the boundary distance between the encoder's
-  reading of the generated frames and the target's true boundaries;
+  reading of the generated frames (and of the baselines') and the target's
+  true boundaries;
 * transformer (``--paired``): the boundary distance between its translation
-  of the source's drawn boundaries and the target's true boundaries, next to
-  the distance of the untranslated source boundaries.
+  of the source's boundaries (those it was trained on: the encoder's or the
+  drawn ones) and the target's true boundaries, next to the distance of the
+  untranslated source boundaries.
+
+``--panels DIR`` writes one labelled picture per reenacted frame (source,
+truth, generated, without transformer, mean face, then the boundaries).
 
 Batch norm uses the running averages (``--batch-stat`` for batch statistics).
 """
@@ -60,8 +65,8 @@ from reenactgan.run_files import build_encoder, decoder_param_file, encoder_para
     load_into_scope, load_run_config, transformer_param_file  # noqa: E402
 from utils.atomic_files import atomic_write_text, ensure_writable_dir  # noqa: E402
 from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
-from utils.image_io import to_uint8_image, write_image  # noqa: E402
 from utils.context import setup_context  # noqa: E402
+from utils.image_io import to_uint8_image, write_image  # noqa: E402
 from utils.monitoring import labelled_row, progress  # noqa: E402
 from utils.user_errors import UserError, run_main  # noqa: E402
 

@@ -111,3 +111,20 @@ def test_demo_checks_pass_and_fail_on_known_metrics():
     assert not checks(*demo_metrics(reenactment__boundary_distance_px=3.5))[
         "reenactment_beats_mean_face_boundary"]
     assert not checks(*demo_metrics(g__edited_psnr=25.0))["edits_closer_to_truth_render_psnr"]
+
+
+def test_truth_renderer_only_for_current_synthetic_sets(tmp_path, capsys):
+    import json
+    from ganimation.evaluate import truth_renderer
+    from utils import synthetic_faces
+    root = tmp_path / "celebA"
+    synthetic_faces.write_ganimation(str(root), num_images=4, test_fraction=0.5, seed=0,
+                                     num_identities=2)
+    assert truth_renderer(str(root)) is not None
+    meta = json.loads((root / "synthetic_faces.json").read_text())
+    meta["version"] = 1
+    (root / "synthetic_faces.json").write_text(json.dumps(meta))
+    assert truth_renderer(str(root)) is None  # an older set: skipped with a notice
+    assert "another version" in capsys.readouterr().out
+    (root / "ground_truth.npz").unlink()
+    assert truth_renderer(str(root)) is None  # real data: nothing to compare with
