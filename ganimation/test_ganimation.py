@@ -42,7 +42,6 @@ parameters change) with the same pre- and post-processing; the critic that
 estimates a photo's AUs runs once per photo and stays in nnabla.
 """
 import argparse
-import glob
 import os
 import sys
 
@@ -56,7 +55,7 @@ from config.config_ganimation import config as DEFAULTS  # noqa: E402
 from ganimation.data import AU_SCALE, NUM_AUS, AUFaceSource, mask_to_uint8, \
     parse_au_assignments, read_au_vectors, to_network_image  # noqa: E402
 from ganimation.models import D_SCOPE, G_SCOPE, criticise, edit_faces  # noqa: E402
-from utils.checkpoint import load_parameters_checked  # noqa: E402
+from utils.checkpoint import final_epoch_file, load_parameters_checked  # noqa: E402
 from utils.config import TRAINING_INFO_NAME, merge_config, read_training_info  # noqa: E402
 from utils.context import setup_context  # noqa: E402
 from utils.deploy import NnablaRunner, onnx_runner  # noqa: E402
@@ -81,10 +80,11 @@ def load_run(path):
 
 
 def newest_parameters(run_dir, prefix):
-    found = [p for p in glob.glob(os.path.join(run_dir, prefix + "_*.h5")) if os.path.isfile(p)]
-    if not found:
+    """The run's final parameters: the highest epoch number (``final_epoch_file``)."""
+    found = final_epoch_file(run_dir, prefix + "_*.h5")
+    if found is None:
         raise UserError("no {}_*.h5 in {}; pass --param-file".format(prefix, run_dir))
-    return max(found, key=os.path.getmtime)
+    return found
 
 
 def interpolation_alphas(num_steps):

@@ -18,7 +18,6 @@ without it, the newest matching ``.h5`` of the run folder is used (the best
 model for the encoder when there is one).
 """
 import collections
-import glob
 import hashlib
 import os
 
@@ -28,7 +27,7 @@ import numpy as np
 
 from config.config_encoder import config as ENCODER_DEFAULTS
 from reenactgan.models import stacked_hourglass_net
-from utils.checkpoint import load_parameters_checked
+from utils.checkpoint import final_epoch_file, load_parameters_checked
 from utils.config import merge_config, read_training_info
 from utils.user_errors import UserError
 
@@ -51,11 +50,12 @@ def load_run_config(path, defaults=None):
 
 
 def newest_file(folder, pattern, what):
-    matches = [p for p in glob.glob(os.path.join(folder, pattern)) if os.path.isfile(p)]
-    if not matches:
+    """The run's final parameters: the highest epoch number (``final_epoch_file``)."""
+    found = final_epoch_file(folder, pattern)
+    if found is None:
         raise UserError("no {} ({}) in {}; pass the file with --{}-param-file".format(
             what, pattern, folder, what.split()[0]))
-    return max(matches, key=os.path.getmtime)
+    return found
 
 
 def encoder_param_file(config, param_file=None):

@@ -294,3 +294,20 @@ def test_state_json_is_plain_json(tmp_path):
     assert (state["iteration"], state["epoch"], state["networks"]) == (7, 3, ["gen"])
     with np.load(os.path.join(path, "rng_states.npz"), allow_pickle=False) as npz:
         assert "numpy.data.keys" in npz.files
+
+
+def test_final_parameters_are_chosen_by_epoch_number_not_file_time(tmp_path):
+    import time
+    from ganimation.test_ganimation import newest_parameters
+    from reenactgan.run_files import decoder_param_file
+    from utils.checkpoint import final_epoch_file
+    # As after `cp -r`: the files' times say nothing; epoch 2 is written last here.
+    for epoch in (10, 9, 2):
+        for prefix in ("netG_decoder", "netG_ganimation"):
+            (tmp_path / "{}_{}.h5".format(prefix, epoch)).write_bytes(b"")
+        time.sleep(0.01)
+    (tmp_path / "netG_decoder_notes.h5").write_bytes(b"")  # no epoch number: ignored
+    assert final_epoch_file(str(tmp_path), "netG_decoder_*.h5").endswith("netG_decoder_10.h5")
+    assert decoder_param_file({"_run_dir": str(tmp_path)}).endswith("netG_decoder_10.h5")
+    assert newest_parameters(str(tmp_path), "netG_ganimation").endswith("netG_ganimation_10.h5")
+    assert final_epoch_file(str(tmp_path), "netG_transformer_A2B_*.h5") is None

@@ -31,6 +31,7 @@ that must resume exactly draw from a numpy RandomState passed in ``rngs``
 (see utils.dropout_masks).
 """
 import contextlib
+import glob
 import json
 import os
 import random
@@ -73,6 +74,20 @@ def save_parameters_atomic(path, scope):
     with atomic_path(path) as tmp:
         nn.save_parameters(tmp, params)
     return path
+
+
+_EPOCH_NUMBER = re.compile(r"(\d+)\.h5$")
+
+
+def final_epoch_file(folder, pattern):
+    """The file of ``folder`` matching ``pattern`` (``prefix_*.h5``) with the highest epoch
+    number, or None.  By number, not by file time: a copied run has fresh times."""
+    numbered = []
+    for path in glob.glob(os.path.join(folder, pattern)):
+        match = _EPOCH_NUMBER.search(os.path.basename(path))
+        if match and os.path.isfile(path):
+            numbered.append((int(match.group(1)), path))
+    return max(numbered)[1] if numbered else None
 
 
 def _h5_parameter_shapes(path):
