@@ -43,7 +43,6 @@ import nnabla.functions as F
 import nnabla.solvers as S
 import numpy as np
 import yaml
-from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -55,6 +54,7 @@ from utils.atomic_files import atomic_write_text, ensure_writable_dir  # noqa: E
 from utils.checkpoint import load_parameters_checked, save_parameters_atomic  # noqa: E402
 from utils.context import setup_context  # noqa: E402
 from utils.image_io import to_uint8_image, write_image  # noqa: E402
+from utils.image_metrics import network_image_scores  # noqa: E402
 from utils.monitoring import labelled_row, progress  # noqa: E402
 from utils.synthetic_faces import GanimationTruth  # noqa: E402
 from utils.training_run import make_loader, seed_everything  # noqa: E402
@@ -163,18 +163,10 @@ def truth_renderer(data_dir):
         return None
 
 
-def image_scores(generated, reference):
-    """PSNR (dB) and SSIM of two (3, S, S) faces in [-1, 1]."""
-    a, b = (np.clip((np.asarray(x, dtype=np.float64).transpose(1, 2, 0) + 1.0) / 2.0, 0.0, 1.0)
-            for x in (generated, reference))
-    return (peak_signal_noise_ratio(b, a, data_range=1.0),
-            structural_similarity(b, a, data_range=1.0, channel_axis=-1))
-
-
 def truth_scores(edited, inputs, truths):
     """How close the edited faces and the unedited inputs are to the true renders."""
-    edited_scores = np.array([image_scores(e, t) for e, t in zip(edited, truths)])
-    input_scores = np.array([image_scores(i, t) for i, t in zip(inputs, truths)])
+    edited_scores = np.array([network_image_scores(e, t) for e, t in zip(edited, truths)])
+    input_scores = np.array([network_image_scores(i, t) for i, t in zip(inputs, truths)])
     return {"edited_psnr": float(edited_scores[:, 0].mean()),
             "input_psnr": float(input_scores[:, 0].mean()),
             "edited_ssim": float(edited_scores[:, 1].mean()),

@@ -57,9 +57,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from config.config_decoder import config as DECODER_DEFAULTS  # noqa: E402
 from config.config_encoder import config as ENCODER_DEFAULTS  # noqa: E402
 from config.config_transformer import config as TRANSFORMER_DEFAULTS  # noqa: E402
-from reenactgan.data import CelebVSource, HeatmapRenderer, WFLWSource, \
-    denormalize_image  # noqa: E402
-from reenactgan.metrics import boundary_distance, psnr, ssim  # noqa: E402
+from reenactgan.data import CelebVSource, HeatmapRenderer, WFLWSource  # noqa: E402
+from reenactgan.metrics import boundary_distance  # noqa: E402
 from reenactgan.models import netG_decoder, netG_transformer  # noqa: E402
 from reenactgan.run_files import build_encoder, decoder_param_file, encoder_param_file, \
     load_into_scope, load_run_config, transformer_param_file  # noqa: E402
@@ -67,6 +66,7 @@ from utils.atomic_files import atomic_write_text, ensure_writable_dir  # noqa: E
 from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
 from utils.context import setup_context  # noqa: E402
 from utils.image_io import to_uint8_image, write_image  # noqa: E402
+from utils.image_metrics import network_image_scores  # noqa: E402
 from utils.monitoring import labelled_row, progress  # noqa: E402
 from utils.user_errors import UserError, run_main  # noqa: E402
 
@@ -143,12 +143,6 @@ def mean_training_face(celebv_dir, person, preprocess, limit=200):
     return np.mean(faces, axis=0)
 
 
-def image_scores(generated, reference):
-    """PSNR and SSIM of [-1, 1] CHW images."""
-    a, b = denormalize_image(generated), denormalize_image(reference)
-    return psnr(a, b), ssim(a, b)
-
-
 def summarise(values):
     return float(np.mean(values)) if values else float("nan")
 
@@ -184,7 +178,7 @@ def evaluate(networks, transformer_cfg, celebv_dir, src, trg, paired, num_frames
         image, landmarks = target.get(i)
         boundary = networks.encode(image) if decoder_boundaries == "encoder" else render(landmarks)
         face = networks.decode(boundary)
-        p, s = image_scores(face, image)
+        p, s = network_image_scores(face, image)
         scores["decoder_psnr"].append(p)
         scores["decoder_ssim"].append(s)
     if paired and networks.transformed is not None:
@@ -211,7 +205,7 @@ def evaluate(networks, transformer_cfg, celebv_dir, src, trg, paired, num_frames
             without = networks.decode(boundary)
             for key, candidate in (("", generated), ("no_transformer_", without),
                                    ("mean_face_", mean_face)):
-                p, s = image_scores(candidate, truth_image)
+                p, s = network_image_scores(candidate, truth_image)
                 scores[key + "psnr"].append(p)
                 scores[key + "ssim"].append(s)
                 # Where the generated face's features are, read by the encoder.

@@ -11,7 +11,7 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Measures of boundary heatmaps and generated faces.
+"""Measures of boundary heatmaps (faces: utils.image_metrics).
 
 Boundary distance: each channel's boundary is reduced to its ridge (the
 one-pixel centre line of the region above half the channel's peak), and the
@@ -21,7 +21,6 @@ has no ridge counts as ``max_distance`` (so an empty prediction is not free).
 """
 import numpy as np
 from scipy import ndimage
-from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from skimage.morphology import skeletonize
 
 MIN_PEAK = 0.1         # below this a channel has no boundary at all
@@ -71,22 +70,3 @@ def boundary_distance(predicted, target, max_distance=MAX_DISTANCE):
 def batch_boundary_distance(predicted, target, max_distance=MAX_DISTANCE):
     """Per-sample boundary distances of (N, C, H, W) batches."""
     return np.array([boundary_distance(p, t, max_distance) for p, t in zip(predicted, target)])
-
-
-def _to_hwc01(image):
-    image = np.asarray(image, dtype=np.float64)
-    if image.ndim == 3 and image.shape[0] in (1, 3) and image.shape[-1] not in (1, 3):
-        image = image.transpose(1, 2, 0)
-    return image
-
-
-def psnr(generated, reference):
-    """PSNR (dB) of images in [0, 1] (CHW or HWC)."""
-    return float(peak_signal_noise_ratio(_to_hwc01(reference), _to_hwc01(generated),
-                                         data_range=1.0))
-
-
-def ssim(generated, reference):
-    """SSIM of RGB images in [0, 1] (CHW or HWC)."""
-    return float(structural_similarity(_to_hwc01(reference), _to_hwc01(generated),
-                                       data_range=1.0, channel_axis=-1))

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from ganimation.evaluate import au_errors
-from reenactgan.metrics import MAX_DISTANCE, boundary_distance, boundary_ridge, psnr, ssim
+from reenactgan.metrics import MAX_DISTANCE, boundary_distance, boundary_ridge
+from utils.image_metrics import psnr, ssim
 from utils.boundary_heatmaps import draw_boundary_heatmaps
 
 
