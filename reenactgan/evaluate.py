@@ -185,6 +185,7 @@ def evaluate(networks, transformer_cfg, celebv_dir, src, trg, paired, num_frames
         # The transformer is measured on the boundaries it was trained on: the
         # encoder's reading of the source frames, or the drawn ones.
         transformer_boundaries = (transformer_cfg or {}).get("boundary_source", "drawn")
+        mean_face_boundary = networks.encode(mean_face)  # the same every frame
         for i in range(count):
             name = source.names[i]
             if name not in target_index:
@@ -193,24 +194,27 @@ def evaluate(networks, transformer_cfg, celebv_dir, src, trg, paired, num_frames
             truth_image, truth_landmarks = target.get(target_index[name])
             drawn_target = render(truth_landmarks)
             boundary = source_boundaries[i]
-            transformer_input = boundary if transformer_boundaries == "encoder" else \
-                render(source_landmarks)
+            transformed = networks.transform(boundary)
+            if transformer_boundaries == "encoder":
+                transformer_input, transformer_output = boundary, transformed
+            else:
+                transformer_input = render(source_landmarks)
+                transformer_output = networks.transform(transformer_input)
             # How much closer to the target's true boundary than its input it gets.
-            scores["transformer"].append(boundary_distance(networks.transform(transformer_input),
-                                                           drawn_target))
+            scores["transformer"].append(boundary_distance(transformer_output, drawn_target))
             scores["transformer_baseline"].append(boundary_distance(transformer_input,
                                                                     drawn_target))
-            transformed = networks.transform(boundary)
             generated = networks.decode(transformed)
             without = networks.decode(boundary)
+            # Where each face's features are, read by the encoder.
+            read = {"": networks.encode(generated), "no_transformer_": networks.encode(without),
+                    "mean_face_": mean_face_boundary}
             for key, candidate in (("", generated), ("no_transformer_", without),
                                    ("mean_face_", mean_face)):
                 p, s = network_image_scores(candidate, truth_image)
                 scores[key + "psnr"].append(p)
                 scores[key + "ssim"].append(s)
-                # Where the generated face's features are, read by the encoder.
-                scores[key + "boundary"].append(
-                    boundary_distance(networks.encode(candidate), drawn_target))
+                scores[key + "boundary"].append(boundary_distance(read[key], drawn_target))
             if on_frame is not None:
                 on_frame(i, {"source": image, "truth": truth_image, "generated": generated,
                              "without_transformer": without, "mean_face": mean_face,
