@@ -261,6 +261,10 @@ class AUFaceSource:
         rgb = resize_face(read_rgb(self.image_path(self.ids[index])), self.image_size)
         return to_network_image(rgb)
 
+    def evaluation_target(self, index):
+        """The sample whose AUs are sample ``index``'s target in evaluation: half the set away."""
+        return (index + len(self) // 2) % len(self)
+
     def target_aus(self, index, rng):
         """Another sample's AUs plus U(-noise, noise) per AU, drawn from ``rng``.
 
@@ -268,7 +272,7 @@ class AUFaceSource:
         set away, without noise, so evaluation batches are reproducible.
         """
         if rng is None:
-            return self.aus[(index + len(self) // 2) % len(self)]
+            return self.aus[self.evaluation_target(index)]
         other = rng.randint(len(self))
         target = self.aus[other] + rng.uniform(-self.target_noise, self.target_noise, NUM_AUS)
         if self.clamp_targets:

@@ -215,7 +215,7 @@ def evaluate(args):
                 truth.render(test.ids[i], target * AU_SCALE), size))
             truths.append(rendered)
         if args.panels and i < args.num_panels:
-            target_face = test.image((i + len(test) // 2) % len(test))
+            target_face = test.image(test.evaluation_target(i))
             write_panels(args.panels, i, face, output, rendered, target_face, mask[-1])
     inputs, edited = np.stack(inputs), np.stack(edited)
     targets, sources = np.stack(targets), np.stack(sources)
