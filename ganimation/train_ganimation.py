@@ -280,30 +280,27 @@ def main(argv=None):
             run.check(iteration, {name: loss.d})
 
         graph.fill(loader.next())
-        if epoch < warmup:
+        game = epoch >= warmup
+        if not game:
             values.update(critic_au_step(graph, solver_D, check, comm))
-            run.log(iteration, values)
-            if (iteration + 1) % monitor["checkpoint_interval"] == 0 or \
-                    (iteration + 1) % iterations_per_epoch == 0:
-                run.checkpoint(iteration + 1, epoch, {"attention_watch": watch.state()})
-            continue
-        graph.fake.forward(clear_no_need_grad=True)
-        values.update(critic_step(graph, solver_D, alpha_rng, train["gradient_penalty_mode"],
-                                  check, comm))
-        values["loss_D_total"] = critic_total(values, train)
-        if (iteration + 1) % train["critic_iterations"] == 0:
-            values.update(generator_step(graph, solver_G, check, comm))
-            warning = watch.update(values["mean_attention"])
-            if warning and run.is_main:
-                warnings.warn(warning, RuntimeWarning)
+        else:
+            graph.fake.forward(clear_no_need_grad=True)
+            values.update(critic_step(graph, solver_D, alpha_rng, train["gradient_penalty_mode"],
+                                      check, comm))
+            values["loss_D_total"] = critic_total(values, train)
+            if (iteration + 1) % train["critic_iterations"] == 0:
+                values.update(generator_step(graph, solver_G, check, comm))
+                warning = watch.update(values["mean_attention"])
+                if warning and run.is_main:
+                    warnings.warn(warning, RuntimeWarning)
         run.log(iteration, values)
 
-        if iteration % monitor["image_interval"] == 0:
+        if game and iteration % monitor["image_interval"] == 0:
             graph.reconstruction.forward(clear_no_need_grad=True)
             run.images("result", iteration, result_rows(graph, monitor["image_rows"]))
         end_of_epoch = (iteration + 1) % iterations_per_epoch == 0
-        if end_of_epoch and ((epoch - warmup) % monitor["save_interval"] == 0
-                             or iteration + 1 == total):
+        if game and end_of_epoch and ((epoch - warmup) % monitor["save_interval"] == 0
+                                      or iteration + 1 == total):
             run.save_parameters("netG_ganimation_{}.h5".format(epoch), G_SCOPE)
             run.save_parameters("netD_ganimation_{}.h5".format(epoch), D_SCOPE)
         if end_of_epoch or (iteration + 1) % monitor["checkpoint_interval"] == 0:
