@@ -129,3 +129,14 @@ def test_truth_renderer_only_for_current_synthetic_sets(tmp_path, capsys):
     assert "another version" in capsys.readouterr().out
     (root / "ground_truth.npz").unlink()
     assert truth_renderer(str(root)) is None  # real data: nothing to compare with
+
+
+def test_damaged_synthetic_ground_truth_is_skipped_with_a_notice(tmp_path, capsys):
+    from ganimation.evaluate import truth_renderer
+    from utils import synthetic_faces
+    root = tmp_path / "celebA"
+    synthetic_faces.write_ganimation(str(root), num_images=4, test_fraction=0.5, seed=0,
+                                     num_identities=2)
+    (root / "ground_truth.npz").write_bytes(b"not a zip")
+    assert truth_renderer(str(root)) is None
+    assert "cannot read the synthetic ground truth" in capsys.readouterr().out

@@ -1325,21 +1325,23 @@ class GanimationTruth:
         if not (os.path.isfile(truth_path) and os.path.isfile(meta_path)):
             raise UserError("{} holds no synthetic ground truth (ground_truth.npz and "
                             "synthetic_faces.json)".format(root))
-        with open(meta_path) as f:
-            meta = json.load(f)
-        truth = np.load(truth_path)
-        if meta.get("version") != GENERATOR_VERSION or "boxes" not in truth.files:
+        try:
+            with open(meta_path) as f:
+                meta = json.load(f)
+            truth = np.load(truth_path)
+            current = meta.get("version") == GENERATOR_VERSION and "boxes" in truth.files
+            if current:
+                self.seed = int(meta["seed"])
+                self.image_size = int(meta["image_size"])
+                self.identities = [FaceIdentity.from_dict(d) for d in meta["identities"]]
+                self.index = {str(name): i for i, name in enumerate(truth["ids"])}
+                self.who, self.poses, self.boxes = (truth["identity"], truth["poses"],
+                                                    truth["boxes"])
+        except Exception as err:  # any damage to either file is the user's data, not a bug
+            raise UserError("cannot read the synthetic ground truth in {}: {}".format(root, err))
+        if not current:
             raise UserError("{} was written by another version of utils.synthetic_faces; "
                             "write it again to re-render its faces".format(root))
-        self.seed = int(meta["seed"])
-        self.image_size = int(meta["image_size"])
-        self.identities = [FaceIdentity.from_dict(d) for d in meta["identities"]]
-        self.index = {str(name): i for i, name in enumerate(truth["ids"])}
-        self.who, self.poses, self.boxes = truth["identity"], truth["poses"], truth["boxes"]
-        self.aus = truth["aus"]
-
-    def __contains__(self, sample_id):
-        return str(sample_id) in self.index
 
     def render(self, sample_id, aus):
         """uint8 (S, S, 3): face ``sample_id`` (its id, no extension) showing ``aus`` (17, 0-5)."""
