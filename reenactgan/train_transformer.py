@@ -93,6 +93,11 @@ def lambda_of(section):
     return float(section["lambda"]) if section and section.get("lambda", 0) > 0 else 0.0
 
 
+def foreground_weight_of(section):
+    """The weight of the pixels near a boundary in a loss section (1: a plain L1)."""
+    return float((section or {}).get("foreground_weight", 1.0))
+
+
 class ShapeCode:
     """First ``pca_dim`` whitened PCA coefficients of Align's landmarks (fixed networks)."""
 
@@ -184,9 +189,9 @@ def main(argv=None):
         config["src_celeb_name"], target_name), config["experiment_name"])
 
     lambda_cycle = lambda_of(train_cfg["cycle_loss"])
-    cycle_weight = float((train_cfg["cycle_loss"] or {}).get("foreground_weight", 1.0))
+    cycle_weight = foreground_weight_of(train_cfg["cycle_loss"])
     lambda_identity = lambda_of(train_cfg["identity_loss"])
-    identity_weight = float((train_cfg["identity_loss"] or {}).get("foreground_weight", 1.0))
+    identity_weight = foreground_weight_of(train_cfg["identity_loss"])
     lambda_shape = lambda_of(train_cfg["shape_loss"])
     shape_code = ShapeCode(train_cfg["shape_loss"]) if lambda_shape > 0 else None  # fail early
     feeder = BoundaryFeeder(config, batch_size)
