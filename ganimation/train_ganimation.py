@@ -240,6 +240,14 @@ def main(argv=None):
     comm = data_parallel_communicator(ctx)
     data, train, monitor = config["data"], config["train"], config["monitor"]
     batch_size = train["batch_size"]
+    if train["critic_au_warmup_epochs"] < 0:
+        raise UserError("train.critic_au_warmup_epochs must be >= 0, got {}".format(
+            train["critic_au_warmup_epochs"]))
+    warmup_lr = train["critic_au_warmup_lr"]
+    if warmup_lr is not None and (isinstance(warmup_lr, bool) or
+                                  not isinstance(warmup_lr, (int, float)) or warmup_lr <= 0):
+        raise UserError("train.critic_au_warmup_lr must be null or a number > 0, got "
+                        "{!r}".format(warmup_lr))
     run_dir = resume_dir or os.path.join(config["logdir"], "ganimation", config["experiment_name"])
 
     source = AUFaceSource(data["data_dir"], "train", data["image_size"], flip=data["flip"],

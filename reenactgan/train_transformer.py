@@ -162,6 +162,11 @@ def check_config(config):
                                     not isinstance(decay_start, (int, float)) or decay_start < 0):
         raise UserError("train.lr_decay_start_at must be null or an epoch number >= 0, got "
                         "{!r}".format(decay_start))
+    for section in ("cycle_loss", "identity_loss"):
+        weight = (config["train"][section] or {}).get("foreground_weight", 1.0)
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
+            raise UserError("train.{}.foreground_weight must be a number > 0, got {!r}".format(
+                section, weight))
     persons = [config["src_celeb_name"]] + list(config["extra_src_celeb_names"])
     if config["trg_celeb_name"] in persons or len(set(persons)) != len(persons):
         raise UserError("source persons {} and target '{}' must all differ".format(

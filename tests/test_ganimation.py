@@ -564,6 +564,18 @@ def test_training_with_critic_warmup_saves_only_the_game_epochs(tmp_path, celeba
     assert len((run_dir / "D_real.series.txt").read_text().split("\n")) - 1 == 3
 
 
+@pytest.mark.parametrize("train, key", [({"critic_au_warmup_epochs": -1}, "epochs"),
+                                        ({"critic_au_warmup_lr": 0}, "lr"),
+                                        ({"critic_au_warmup_lr": "fast"}, "lr")])
+def test_bad_critic_warmup_is_a_one_line_error(tmp_path, celeba, train, key):
+    conf = tmp_path / "bad.yaml"
+    conf.write_text(yaml.safe_dump({"logdir": str(tmp_path / "monitor"), "train": train}))
+    result = run_script("train_ganimation.py", "--data-dir", celeba, "--conf", conf)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "train.critic_au_warmup_" + key in result.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "monitor").exists()
+
+
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory, celeba):
     work = tmp_path_factory.mktemp("run")

@@ -291,6 +291,13 @@ def test_bad_inputs_give_one_line_errors(workspace, decoder_run, capsys, tmp_pat
     err = run_and_capture(train_transformer, ["--conf", soon, "--context", "cpu"], capsys)
     assert "train.lr_decay_start_at" in err and "'soon'" in err
     assert not os.path.exists(str(tmp_path / "soon_logs"))  # nothing written
+    negative = write_yaml(tmp_path / "negative.yaml", {
+        "train_dir": workspace["celebv"], "src_celeb_name": "Person_A",
+        "trg_celeb_name": "Person_B", "logdir": str(tmp_path / "negative_logs"),
+        "train": {"shape_loss": {"lambda": 0}, "identity_loss": {"foreground_weight": -2}}})
+    err = run_and_capture(train_transformer, ["--conf", negative, "--context", "cpu"], capsys)
+    assert "train.identity_loss.foreground_weight" in err and "-2" in err
+    assert not os.path.exists(str(tmp_path / "negative_logs"))
     err = run_and_capture(test_decoder, [decoder_run, "--param-file", str(tmp_path / "no.h5"),
                                          "--context", "cpu"], capsys)
     assert "not found" in err
