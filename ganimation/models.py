@@ -53,10 +53,55 @@ def _instance_norm(h, affine):
     return PF.instance_normalization(h, eps=1e-5, no_scale=not affine, no_bias=not affine)
 
 
-def tile_conditions(aus, height, width):
-    """(B, n) AU vectors -> (B, n, height, width) constant maps."""
-    batch, count = aus.shape
-    return F.tile(F.reshape(aus, (batch, count, 1, 1)), (1, 1, height, width))
+def _conv_weight(shape):
+    # The weight _conv would create here: the same name, shape and initialiser.
+    with nn.parameter_scope("conv"):
+        return nn.parameter.get_parameter_or_create(
+            "W", shape, I.NormalInitializer(GAN_INIT_STD), True)
+
+
+def _conditioned_conv(x, aus, outmaps, kernel, portable):
+    """conv(concat(x, AUs tiled to (B, n, H, W) maps)), with the weight ``conv/W``.
+
+    The AU maps are constant, so their share of the convolution at a pixel is
+    AUs x (the kernel summed over the taps that fall inside the image; zero
+    padding is outside).  Those sums are one convolution of a map of ones,
+    independent of the batch, so the tiles and their 7x7 patches, half of the
+    generator's time on a CPU, are never built.  ``portable`` builds the tiles
+    instead: the same function, in a graph that ONNX exporters can read
+    (they refuse computations on weights).
+    """
+    batch, channels, height, width = x.shape
+    count = aus.shape[1]
+    pad = kernel // 2
+    weight = _conv_weight((outmaps, channels + count, kernel, kernel))
+    if portable:
+        tiles = F.tile(F.reshape(aus, (batch, count, 1, 1)), (1, 1, height, width))
+        return F.convolution(F.concatenate(x, tiles, axis=1), weight, pad=(pad, pad))
+    image_part = F.convolution(x, weight[:, :channels], pad=(pad, pad))
+    au_kernels = F.reshape(weight[:, channels:], (outmaps * count, 1, kernel, kernel))
+    sums = F.convolution(F.constant(1.0, (1, 1, height, width)), au_kernels, pad=(pad, pad))
+    sums = F.transpose(F.reshape(sums, (outmaps, count, height * width)), (1, 0, 2))
+    au_part = F.affine(aus, F.reshape(sums, (count, outmaps * height * width)))
+    return image_part + F.reshape(au_part, (batch, outmaps, height, width))
+
+
+def _heads(h, portable):
+    """The colour (tanh, 3 maps) and attention (sigmoid, 1 map) 7x7 heads on the same features.
+
+    Unless ``portable``, as one convolution with the two weights stacked: the
+    patches of the full-size map are gathered once instead of twice.
+    """
+    weights = []
+    for name, maps in (("color", 3), ("attention", 1)):
+        with nn.parameter_scope(name):
+            weights.append(_conv_weight((maps, h.shape[1], 7, 7)))
+    if portable:
+        color, attention = (F.convolution(h, w, pad=(3, 3)) for w in weights)
+    else:
+        both = F.convolution(h, F.concatenate(*weights, axis=0), pad=(3, 3))
+        color, attention = both[:, :3], both[:, 3:]
+    return F.tanh(color), F.sigmoid(attention)
 
 
 def _residual_block(x, affine):
@@ -70,17 +115,18 @@ def _residual_block(x, affine):
     return x + h
 
 
-def generator(x, aus, conv_dim=64, repeat_num=6, affine=True):
+def generator(x, aus, conv_dim=64, repeat_num=6, affine=True, portable=False):
     """(B, 3, H, W) faces in [-1, 1] and (B, n) AUs in ~[0, 1] -> (color, attention).
 
     color is (B, 3, H, W) in (-1, 1), attention (B, 1, H, W) in (0, 1).  H and
-    W must be divisible by 4.  No convolution has a bias.
+    W must be divisible by 4.  No convolution has a bias.  The AUs enter as
+    constant maps concatenated to the face; ``portable`` (for export) builds
+    them literally, otherwise an equal but faster graph is used.
     """
     if x.shape[2] % 4 or x.shape[3] % 4:
         raise ValueError("image size {} is not divisible by 4".format(x.shape[2:]))
-    h = F.concatenate(x, tile_conditions(aus, x.shape[2], x.shape[3]), axis=1)
     with nn.parameter_scope("stem"):
-        h = F.relu(_instance_norm(_conv(h, conv_dim, 7, pad=3), affine))
+        h = F.relu(_instance_norm(_conditioned_conv(x, aus, conv_dim, 7, portable), affine))
     maps = conv_dim
     for index in (1, 2):
         maps *= 2
@@ -93,11 +139,7 @@ def generator(x, aus, conv_dim=64, repeat_num=6, affine=True):
         maps //= 2
         with nn.parameter_scope("up{}".format(index)):
             h = F.relu(_instance_norm(_deconv(h, maps), affine))
-    with nn.parameter_scope("color"):
-        color = F.tanh(_conv(h, 3, 7, pad=3))
-    with nn.parameter_scope("attention"):
-        attention = F.sigmoid(_conv(h, 1, 7, pad=3))
-    return color, attention
+    return _heads(h, portable)
 
 
 def compose(x, color, attention):
@@ -132,16 +174,16 @@ def discriminator(x, num_aus=NUM_AUS, conv_dim=64, repeat_num=6):
     return realness, F.reshape(aus, (x.shape[0], num_aus))
 
 
-def edit_faces(x, aus, model):
+def edit_faces(x, aus, model, portable=False):
     """The generator of a config's ``model`` section under G_SCOPE: (output, color, attention).
 
     ``attention`` is the mask used in the composition (saturated when the
-    config says so).
+    config says so).  ``portable`` as in :func:`generator`.
     """
     with nn.parameter_scope(G_SCOPE):
         color, attention = generator(x, aus, conv_dim=model["g_conv_dim"],
                                      repeat_num=model["g_repeat_num"],
-                                     affine=model["instance_norm_affine"])
+                                     affine=model["instance_norm_affine"], portable=portable)
     if model["do_saturate_mask"]:
         attention = saturate_attention(attention)
     return compose(x, color, attention), color, attention

@@ -154,6 +154,39 @@ def test_generator_output_is_the_composition_and_conditions_matter():
     assert np.abs(output.d[0] - output.d[1]).max() > 1e-4
 
 
+def test_fast_generator_equals_the_literal_graph_with_its_gradients():
+    # The training graph folds the tiled AU maps into the stem and stacks the
+    # two heads; the portable graph builds both literally.  Same parameters,
+    # same outputs, same gradients, with AUs that move the output (and zero
+    # padding at the borders, where the fold must count only the inside taps).
+    rng = np.random.RandomState(3)
+    x = nn.Variable.from_numpy_array(rng.uniform(-1, 1, (2, 3, 12, 16)))
+    aus = nn.Variable.from_numpy_array(rng.uniform(0, 1, (2, 17)) * 3)
+    color_weights = nn.Variable.from_numpy_array(rng.uniform(-1, 1, (2, 3, 12, 16)))
+    attention_weights = nn.Variable.from_numpy_array(rng.uniform(-1, 1, (2, 1, 12, 16)))
+    results = []
+    for portable in (True, False):
+        color, attention = generator(x, aus, conv_dim=4, repeat_num=1, portable=portable)
+        loss = nn.functions.sum(color * color_weights) + \
+            nn.functions.sum(attention * attention_weights)
+        for v in (color, attention):
+            v.persistent = True
+        parameters = nn.get_parameters()
+        for p in parameters.values():
+            p.grad.zero()
+        loss.forward()
+        loss.backward()
+        results.append((color.d.copy(), attention.d.copy(),
+                        {k: p.g.copy() for k, p in parameters.items()}))
+    assert len(results[1][2]) == len(results[0][2])  # no parameter added by the fast graph
+    for literal, fast in zip(results[0][:2], results[1][:2]):
+        np.testing.assert_allclose(fast, literal, atol=1e-5)
+    for name, grad in results[0][2].items():
+        scale = np.abs(grad).max()
+        assert scale > 0, name
+        np.testing.assert_allclose(results[1][2][name], grad, atol=1e-4 * scale, err_msg=name)
+
+
 def test_instance_norm_results_do_not_depend_on_the_batch():
     rng = np.random.RandomState(2)
     faces = rng.uniform(-1, 1, (3, 3, 16, 16)).astype(np.float32)

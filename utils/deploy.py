@@ -340,7 +340,7 @@ def build_network(name, config, batch_size, batch_stat=False):
         size = config["data"]["image_size"]
         face = nn.Variable((batch_size, 3, size, size))
         aus = nn.Variable((batch_size, NUM_AUS))
-        output, color, attention = edit_faces(face, aus, config["model"])
+        output, color, attention = edit_faces(face, aus, config["model"], portable=True)
         return O(face=face, aus=aus), O(output=output, color=color, attention=attention), \
             G_SCOPE
     raise UserError("unknown network '{}'; choose one of {}".format(
