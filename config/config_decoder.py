@@ -23,6 +23,10 @@ config = {
     "experiment_name": time.strftime("%Y%m%d%H%M"),
     "logdir": "tmp.monitor",
     "seed": 42,
+    # The context to train on (cpu, cuda, cudnn; cudnn falls back to the CPU
+    # without CUDA) and the GPU; --context and --device-id win over these.
+    "context": "cudnn",
+    "device_id": 0,
     "train_dir": "datasets/CelebV",
     "ref_dir": "",
     "trg_celeb_name": "Donald_Trump",

@@ -22,6 +22,10 @@ config = {
     "experiment_name": time.strftime("%Y%m%d%H%M"),
     "logdir": "tmp.monitor",
     "seed": 42,
+    # The context to train on (cpu, cuda, cudnn; cudnn falls back to the CPU
+    # without CUDA) and the GPU; --context and --device-id win over these.
+    "context": "cudnn",
+    "device_id": 0,
     "dataset_mode": "encoder",
     "model_name": "model",
     "path": {

@@ -18,12 +18,17 @@ Loss weights are the *effective* ones of the authors' code: their AU weight
 element-mean MSE here whatever the batch size; the attention TV weight 1e-5
 is the paper's lambda_A x lambda_TV.
 """
+import os
 import time
 
 config = {
     "experiment_name": time.strftime("%Y%m%d%H%M"),
     "logdir": "tmp.monitor",
     "seed": 42,
+    # The context to train on (cpu, cuda, cudnn; cudnn falls back to the CPU
+    # without CUDA) and the GPU; --context and --device-id win over these.
+    "context": "cudnn",
+    "device_id": 0,
     "data": {
         "data_dir": "datasets/celebA",
         "aus_file": "aus_openface.pkl",
@@ -88,3 +93,8 @@ config = {
         "keep_last": 3,
     },
 }
+
+
+def run_folder(config):
+    """Where train_ganimation.py writes a run of ``config``."""
+    return os.path.join(config["logdir"], "ganimation", config["experiment_name"])

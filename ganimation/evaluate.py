@@ -56,6 +56,7 @@ from utils.context import setup_context  # noqa: E402
 from utils.image_io import to_uint8_image, write_image  # noqa: E402
 from utils.image_metrics import network_image_scores  # noqa: E402
 from utils.monitoring import labelled_row, progress  # noqa: E402
+from utils.run_paths import RunPaths  # noqa: E402
 from utils.synthetic_faces import GanimationTruth  # noqa: E402
 from utils.training_run import make_loader, seed_everything  # noqa: E402
 from utils.user_errors import UserError, run_main  # noqa: E402
@@ -189,7 +190,7 @@ def write_panels(folder, index, face, steps, truth, target_face, attention):
 def evaluate(args):
     config, run_dir = load_run(args.run)
     param_file = args.param_file or newest_parameters(run_dir, "netG_ganimation")
-    data_dir = args.data_dir or config["data"]["data_dir"]
+    data_dir = args.data_dir or RunPaths.of(config).input(config, "data.data_dir", "--data-dir")
     size = config["data"]["image_size"]
     test = AUFaceSource(data_dir, "test", size, flip=False, target_noise=0.0, verbose=False)
     count = min(len(test), args.num_test or len(test))

@@ -51,11 +51,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from config.config_ganimation import config as DEFAULTS  # noqa: E402
+from config.config_ganimation import config as DEFAULTS, run_folder  # noqa: E402
 from ganimation.data import AU_SCALE, NUM_AUS, AUFaceSource, mask_to_uint8, \
     parse_au_assignments, read_au_vectors, to_network_image  # noqa: E402
 from ganimation.models import D_SCOPE, G_SCOPE, criticise, edit_faces  # noqa: E402
-from utils.checkpoint import final_epoch_file, load_parameters_checked  # noqa: E402
+from utils.checkpoint import final_parameters, load_network_parameters  # noqa: E402
 from utils.config import TRAINING_INFO_NAME, merge_config, read_training_info  # noqa: E402
 from utils.context import setup_context  # noqa: E402
 from utils.deploy import NnablaRunner, onnx_runner  # noqa: E402
@@ -63,6 +63,7 @@ from utils.face_crop import crop_square  # noqa: E402
 from utils.face_landmarks import find_face_box  # noqa: E402
 from utils.image_io import read_rgb, to_uint8_image, write_image, write_video  # noqa: E402
 from utils.monitoring import progress, tile_images  # noqa: E402
+from utils.run_paths import RunPaths, mark_run_config  # noqa: E402
 from utils.user_errors import CorruptSampleError, SkipTally, UserError, run_main  # noqa: E402
 
 
@@ -76,12 +77,13 @@ def load_run(path):
     if os.path.isdir(path):
         path = os.path.join(path, TRAINING_INFO_NAME)
     config = merge_config(DEFAULTS, read_training_info(path), source=path)
-    return config, os.path.dirname(os.path.abspath(path))
+    mark_run_config(config, path, run_folder(config))
+    return config, config["_run_dir"]
 
 
 def newest_parameters(run_dir, prefix):
-    """The run's final parameters: the highest epoch number (``final_epoch_file``)."""
-    found = final_epoch_file(run_dir, prefix + "_*.h5")
+    """The run's final parameters (``final_parameters``): the highest epoch number."""
+    found = final_parameters(run_dir, prefix + "_*.h5")
     if found is None:
         raise UserError("no {}_*.h5 in {}; pass --param-file".format(prefix, run_dir))
     return found
@@ -113,7 +115,7 @@ class ExpressionEditor:
         faces = nn.Variable((num_steps, 3, size, size))
         conditions = nn.Variable((num_steps, NUM_AUS))
         output, color, attention = edit_faces(faces, conditions, config["model"])
-        load_parameters_checked(param_file, G_SCOPE, strict=True)
+        load_network_parameters(param_file, G_SCOPE)
         self.network = NnablaRunner({"face": faces, "aus": conditions},
                                     {"output": output, "color": color, "attention": attention})
 
@@ -136,7 +138,7 @@ class AUEstimator:
         size = config["data"]["image_size"]
         self.face = nn.Variable((1, 3, size, size))
         _, self.aus = criticise(self.face, config["model"])
-        load_parameters_checked(param_file, D_SCOPE, strict=True)
+        load_network_parameters(param_file, D_SCOPE)
 
     def __call__(self, face):
         self.face.d = face[None]
@@ -327,9 +329,15 @@ def main(argv=None):
     args.fps = args.fps or test["fps"]
     param_file = args.param_file or newest_parameters(run_dir, G_SCOPE)
     editor = ExpressionEditor(config, param_file, num_steps, args.backend, args.threads)
-    out_dir = args.out_dir or os.path.join(test["logdir"], "ganimation", config["experiment_name"])
+    paths = RunPaths.of(config)
+    out_dir = args.out_dir or os.path.join(paths.output(config, "test.logdir"), "ganimation",
+                                           config["experiment_name"])
     rng = np.random.RandomState(args.seed)
-    data_dir = args.data_dir or data["data_dir"]
+    data_dir = args.data_dir
+    if not data_dir and args.image:  # the test faces only offer AUs to choose from
+        data_dir = data["data_dir"]
+    elif not data_dir:
+        data_dir = paths.input(config, "data.data_dir", "--data-dir")
 
     photo = box = source = None
     skips = SkipTally()

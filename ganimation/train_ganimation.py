@@ -43,7 +43,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from config.config_ganimation import config as DEFAULTS  # noqa: E402
+from config.config_ganimation import config as DEFAULTS, run_folder  # noqa: E402
 from ganimation.data import NUM_AUS, AUFaceSource, mask_to_uint8  # noqa: E402
 from ganimation.losses import au_regression_loss, cycle_loss, gradient_penalty, \
     learning_rate, total_variation_sum  # noqa: E402
@@ -236,7 +236,7 @@ def main(argv=None):
     if args.data_dir:
         config["data"]["data_dir"] = args.data_dir
     seed_everything(config["seed"])
-    ctx = setup_context(args.context, args.device_id)
+    ctx = setup_context(config["context"], config["device_id"])
     comm = data_parallel_communicator(ctx)
     data, train, monitor = config["data"], config["train"], config["monitor"]
     batch_size = train["batch_size"]
@@ -248,7 +248,7 @@ def main(argv=None):
                                   not isinstance(warmup_lr, (int, float)) or warmup_lr <= 0):
         raise UserError("train.critic_au_warmup_lr must be null or a number > 0, got "
                         "{!r}".format(warmup_lr))
-    run_dir = resume_dir or os.path.join(config["logdir"], "ganimation", config["experiment_name"])
+    run_dir = resume_dir or run_folder(config)
 
     source = AUFaceSource(data["data_dir"], "train", data["image_size"], flip=data["flip"],
                           target_noise=data["target_noise"],

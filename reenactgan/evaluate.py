@@ -54,20 +54,19 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from config.config_decoder import config as DECODER_DEFAULTS  # noqa: E402
-from config.config_encoder import config as ENCODER_DEFAULTS  # noqa: E402
-from config.config_transformer import config as TRANSFORMER_DEFAULTS  # noqa: E402
 from reenactgan.data import CelebVSource, HeatmapRenderer, WFLWSource  # noqa: E402
 from reenactgan.metrics import boundary_distance  # noqa: E402
 from reenactgan.models import netG_decoder, netG_transformer  # noqa: E402
 from reenactgan.run_files import build_encoder, decoder_param_file, encoder_param_file, \
-    load_into_scope, load_run_config, transformer_param_file  # noqa: E402
+    load_run_config, transformer_param_file  # noqa: E402
+from utils.checkpoint import load_network_parameters  # noqa: E402
 from utils.atomic_files import atomic_write_text, ensure_writable_dir  # noqa: E402
 from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
 from utils.context import setup_context  # noqa: E402
 from utils.image_io import to_uint8_image, write_image  # noqa: E402
 from utils.image_metrics import network_image_scores  # noqa: E402
 from utils.monitoring import labelled_row, progress  # noqa: E402
+from utils.run_paths import RunPaths  # noqa: E402
 from utils.user_errors import UserError, run_main  # noqa: E402
 
 
@@ -86,12 +85,12 @@ class Networks:
                 self.transformed = netG_transformer(
                     self.transformer_in, ngf=transformer_cfg["model"]["ngf"],
                     n_blocks=transformer_cfg["model"]["n_blocks"], test=True, batch_stat=stat)
-            load_into_scope(param_files["transformer"], "netG_transformer/netG_A2B")
+            load_network_parameters(param_files["transformer"], "netG_transformer/netG_A2B")
         with nn.parameter_scope("netG_decoder"):
             self.decoded = netG_decoder(self.decoder_in, ngf=decoder_cfg["model"]["ngf"],
                                         test=True, batch_stat=stat)
-        load_into_scope(param_files["encoder"], encoder_cfg.get("model_name", "model"))
-        load_into_scope(param_files["decoder"], "netG_decoder")
+        load_network_parameters(param_files["encoder"], encoder_cfg.get("model_name", "model"))
+        load_network_parameters(param_files["decoder"], "netG_decoder")
 
     def encode(self, image):
         self.face.d = image[None]
@@ -309,9 +308,9 @@ def get_args(argv):
 
 
 def load_networks(args):
-    encoder_cfg = load_run_config(args.encoder_config, ENCODER_DEFAULTS)
-    decoder_cfg = load_run_config(args.decoder_config, DECODER_DEFAULTS)
-    transformer_cfg = (load_run_config(args.transformer_config, TRANSFORMER_DEFAULTS)
+    encoder_cfg = load_run_config(args.encoder_config, "encoder")
+    decoder_cfg = load_run_config(args.decoder_config, "decoder")
+    transformer_cfg = (load_run_config(args.transformer_config, "transformer")
                        if args.transformer_config else None)
     if decoder_cfg["trg_celeb_name"] != args.trg_celeb_name:
         raise UserError("the decoder was trained for {}, not {}".format(
@@ -330,12 +329,15 @@ def main(argv=None):
     nn.clear_parameters()
     setup_context(args.context)
     networks, transformer_cfg, decoder_cfg, encoder_cfg = load_networks(args)
-    wflw_dir = args.wflw_dir or encoder_cfg["path"]["data_dir"]
+    wflw_dir = args.wflw_dir or RunPaths.of(encoder_cfg).input(
+        encoder_cfg, "path.data_dir", "--wflw-dir (or 'none')")
+    celebv_dir = args.celebv_dir or RunPaths.of(decoder_cfg).input(
+        decoder_cfg, "train_dir", "--celebv-dir")
     on_frame = None
     if args.panels:
         ensure_writable_dir(args.panels)
         on_frame = panel_writer(args.panels, args.num_panels)
-    metrics = evaluate(networks, transformer_cfg, args.celebv_dir or decoder_cfg["train_dir"],
+    metrics = evaluate(networks, transformer_cfg, celebv_dir,
                        args.src_celeb_name, args.trg_celeb_name, args.paired, args.num_frames,
                        on_frame=on_frame, wflw_dir=None if wflw_dir == "none" else wflw_dir,
                        decoder_cfg=decoder_cfg)

@@ -25,47 +25,67 @@ import nnabla as nn
 import nnabla.functions as F
 import numpy as np
 
+from config.config_decoder import config as DECODER_DEFAULTS
 from config.config_encoder import config as ENCODER_DEFAULTS
+from config.config_transformer import config as TRANSFORMER_DEFAULTS
 from reenactgan.models import stacked_hourglass_net
-from utils.checkpoint import final_epoch_file, load_parameters_checked
+from utils.checkpoint import final_parameters, load_network_parameters
 from utils.config import merge_config, read_training_info
+from utils.run_paths import RunPaths, mark_run_config
 from utils.user_errors import UserError
 
 
-def load_run_config(path, defaults=None):
+RUN_DEFAULTS = {"encoder": ENCODER_DEFAULTS, "transformer": TRANSFORMER_DEFAULTS,
+                "decoder": DECODER_DEFAULTS}
+
+
+def run_folder(config, kind):
+    """Where the training script of ``kind`` writes a run of ``config``:
+    ``logdir/encoder/<exp>``, ``logdir/transformer/<src>2<trg>/<exp>``, ``logdir/decoder/<trg>/<exp>``."""
+    middle = {"encoder": [],
+              "transformer": ["{}2{}".format(config.get("src_celeb_name"),
+                                             config.get("trg_celeb_name"))],
+              "decoder": [str(config.get("trg_celeb_name"))]}[kind]
+    return os.path.join(config["logdir"], kind, *(middle + [str(config["experiment_name"])]))
+
+
+def load_run_config(path, kind=None):
     """A run's config from its training_info.yaml (or the folder holding it).
 
-    With ``defaults`` (the training script's, from ``config/``) the file is
-    checked as ``--resume`` checks it: an unknown key or a value of the wrong
-    type is a one-line error naming the key (instead of a traceback deep in a
-    network), and keys that the run predates take their default value.
+    With ``kind`` (encoder, transformer or decoder) the file is checked against
+    that training script's defaults as ``--resume`` checks it: an unknown key or
+    a value of the wrong type is a one-line error naming the key (instead of a
+    traceback deep in a network), and keys that the run predates take their
+    default value.  ``_run_dir`` is the folder the file is in; with ``kind``,
+    :class:`RunPaths` finds the recorded data and outputs again when that
+    folder was moved.
     """
     if os.path.isdir(path):
         path = os.path.join(path, "training_info.yaml")
     config = read_training_info(path)
-    if defaults is not None:
-        config = merge_config(defaults, config, source=path)
-    config["_run_dir"] = os.path.dirname(os.path.abspath(path))
-    return config
+    if kind is None:
+        config["_run_dir"] = os.path.dirname(os.path.abspath(path))
+        return config
+    config = merge_config(RUN_DEFAULTS[kind], config, source=path)
+    return mark_run_config(config, path, run_folder(config, kind))
 
 
-def newest_file(folder, pattern, what):
-    """The run's final parameters: the highest epoch number (``final_epoch_file``)."""
-    found = final_epoch_file(folder, pattern)
+def newest_file(run_dir, pattern, what, subfolder=""):
+    """The run's final parameters (``final_parameters``): the highest epoch number."""
+    found = final_parameters(run_dir, pattern, subfolder)
     if found is None:
         raise UserError("no {} ({}) in {}; pass the file with --{}-param-file".format(
-            what, pattern, folder, what.split()[0]))
+            what, pattern, os.path.join(run_dir, subfolder), what.split()[0]))
     return found
 
 
 def encoder_param_file(config, param_file=None):
     if param_file:
         return param_file
-    model_dir = os.path.join(config["_run_dir"], "model")
-    best = os.path.join(model_dir, "best_model.h5")
+    best = os.path.join(config["_run_dir"], "model", "best_model.h5")
     if os.path.isfile(best):
         return best
-    return newest_file(model_dir, "model_epoch-*.h5", "encoder parameters")
+    return newest_file(config["_run_dir"], "model_epoch-*.h5", "encoder parameters", "model")
 
 
 def transformer_param_file(config, param_file=None):
@@ -107,13 +127,8 @@ def build_encoder(images, config, batch_stat=False, fix_parameters=True):
 
 def load_encoder(encoder_config_path, param_file=None):
     """Read an encoder run's config, load its parameters (after build_encoder)."""
-    config = load_run_config(encoder_config_path, ENCODER_DEFAULTS)
+    config = load_run_config(encoder_config_path, "encoder")
     return config, encoder_param_file(config, param_file)
-
-
-def load_into_scope(path, scope):
-    """Load a parameter file into a built network's scope, strictly checked."""
-    load_parameters_checked(path, scope, strict=True)
 
 
 class EncoderBoundaries:
@@ -140,7 +155,7 @@ class EncoderBoundaries:
         config, param_file = load_encoder(encoder_config_path, param_path)
         self.images = nn.Variable((batch_size, 3, 256, 256))
         self.output = build_encoder(self.images, config, batch_stat=batch_stat)
-        load_into_scope(param_file, config.get("model_name", "model"))
+        load_network_parameters(param_file, config.get("model_name", "model"))
         self.param_file = param_file
         self.cache_size = 0 if batch_stat else max(0, int(cache_size or 0))
         self.cache = collections.OrderedDict()
@@ -197,9 +212,31 @@ def add_test_arguments(parser, what):
                         help="number of test samples (default: all)")
     parser.add_argument("--batch-stat", action="store_true",
                         help="batch statistics in batch norm, as the authors ran their models")
+    parser.add_argument("--data-dir", default=None,
+                        help="the CelebV folder (default: the run's train_dir)")
+    parser.add_argument("--encoder-config", default=None,
+                        help="the encoder run giving the boundaries (default: the run's "
+                             "encoder.config)")
+    parser.add_argument("--out-dir", default=None,
+                        help="folder for the results (default: under the run's test.logdir)")
     parser.add_argument("--context", default="cudnn")
     parser.add_argument("--device-id", type=int, default=0)
     return parser
+
+
+def resolve_test_paths(config, args, *result_path):
+    """Point ``config`` at the test data and encoder run; return the results folder.
+
+    The options win; otherwise the run's recorded paths are used, found again
+    when the run folder was moved (:class:`RunPaths`); the results folder is
+    ``test.logdir/<result_path...>``.
+    """
+    paths = RunPaths.of(config)
+    config["train_dir"] = args.data_dir or paths.input(config, "train_dir", "--data-dir")
+    if check_boundary_source(config) == "encoder":
+        config["encoder"]["config"] = args.encoder_config or \
+            paths.input(config, "encoder.config", "--encoder-config")
+    return args.out_dir or os.path.join(paths.output(config, "test.logdir"), *result_path)
 
 
 def count_to_run(requested, available, what):

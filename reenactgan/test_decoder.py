@@ -31,11 +31,11 @@ import nnabla as nn
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from config.config_decoder import config as DEFAULTS  # noqa: E402
 from reenactgan.data import CelebVSource, readable_samples  # noqa: E402
 from reenactgan.models import netG_decoder  # noqa: E402
 from reenactgan.run_files import add_test_arguments, count_to_run, decoder_param_file, \
-    encoder_for, load_into_scope, load_run_config  # noqa: E402
+    encoder_for, load_run_config, resolve_test_paths  # noqa: E402
+from utils.checkpoint import load_network_parameters  # noqa: E402
 from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
 from utils.context import setup_context  # noqa: E402
 from utils.image_io import to_uint8_image, write_image  # noqa: E402
@@ -49,9 +49,11 @@ def main(argv=None):
     parser.add_argument("--dropout", action="store_true", help="keep dropout on (the authors)")
     args = parser.parse_args(argv)
     nn.clear_parameters()  # a fresh graph, also when main() runs twice in a process
-    config = load_run_config(args.config, DEFAULTS)
+    config = load_run_config(args.config, "decoder")
     setup_context(args.context, args.device_id)
     trg = config["trg_celeb_name"]
+    out_dir = resolve_test_paths(config, args, "decoder", trg, config["experiment_name"],
+                                 "result")
     encoder = encoder_for(config, 1)
     source = CelebVSource(config["train_dir"], trg, "test", config["preprocess"],
                           ("image",) if encoder else ("image", "heatmap"))
@@ -62,10 +64,8 @@ def main(argv=None):
         fake = netG_decoder(boundary, ngf=config["model"]["ngf"], test=True,
                             batch_stat=args.batch_stat or None, dropout=args.dropout)
     param_file = decoder_param_file(config, args.param_file)
-    load_into_scope(param_file, "netG_decoder")
+    load_network_parameters(param_file, "netG_decoder")
 
-    out_dir = os.path.join(config["test"]["logdir"], "decoder", trg, config["experiment_name"],
-                           "result")
     skips = SkipTally()
     written = 0
     for _, sample in progress(readable_samples(source, count, skips), total=count,

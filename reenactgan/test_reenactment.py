@@ -52,20 +52,19 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from config.config_decoder import config as DECODER_DEFAULTS  # noqa: E402
-from config.config_encoder import config as ENCODER_DEFAULTS  # noqa: E402
-from config.config_transformer import config as TRANSFORMER_DEFAULTS  # noqa: E402
 from reenactgan.data import denormalize_image, normalize_image  # noqa: E402
 from reenactgan.frame_sources import batched, open_source  # noqa: E402
 from reenactgan.models import netG_decoder, netG_transformer  # noqa: E402
 from reenactgan.run_files import build_encoder, decoder_param_file, encoder_param_file, \
-    load_into_scope, load_run_config, transformer_param_file  # noqa: E402
+    load_run_config, transformer_param_file  # noqa: E402
+from utils.checkpoint import load_network_parameters  # noqa: E402
 from utils.atomic_files import ensure_writable_dir  # noqa: E402
 from utils.boundary_heatmaps import draw_boundary_heatmaps, heatmaps_to_image  # noqa: E402
 from utils.context import setup_context  # noqa: E402
 from utils.deploy import onnx_runner  # noqa: E402
 from utils.image_io import write_image, write_video  # noqa: E402
 from utils.monitoring import progress, tile_images  # noqa: E402
+from utils.run_paths import RunPaths  # noqa: E402
 from utils.user_errors import UserError, run_main  # noqa: E402
 
 
@@ -148,11 +147,11 @@ def build_chain(args, encoder_cfg, transformer_cfg, decoder_cfg):
                             batch_stat=stat)
     boundary.persistent = True
     transformed.persistent = True
-    load_into_scope(encoder_param_file(encoder_cfg, args.encoder_param_file),
+    load_network_parameters(encoder_param_file(encoder_cfg, args.encoder_param_file),
                     encoder_cfg.get("model_name", "model"))
-    load_into_scope(transformer_param_file(transformer_cfg, args.transformer_param_file),
+    load_network_parameters(transformer_param_file(transformer_cfg, args.transformer_param_file),
                     "netG_transformer/netG_A2B")
-    load_into_scope(decoder_param_file(decoder_cfg, args.decoder_param_file), "netG_decoder")
+    load_network_parameters(decoder_param_file(decoder_cfg, args.decoder_param_file), "netG_decoder")
     return images, boundary, transformed, face
 
 
@@ -295,14 +294,18 @@ def five_panels(frame, boundary, transformed, face, preprocess):
 def main(argv=None):
     args = get_args(argv)
     nn.clear_parameters()  # a fresh graph, also when main() runs twice in a process
-    encoder_cfg = load_run_config(args.encoder_config, ENCODER_DEFAULTS)
-    transformer_cfg = load_run_config(args.transformer_config, TRANSFORMER_DEFAULTS)
-    decoder_cfg = load_run_config(args.decoder_config, DECODER_DEFAULTS)
+    encoder_cfg = load_run_config(args.encoder_config, "encoder")
+    transformer_cfg = load_run_config(args.transformer_config, "transformer")
+    decoder_cfg = load_run_config(args.decoder_config, "decoder")
     check_persons(args, transformer_cfg, decoder_cfg)
     # onnxruntime runs on the CPU; nnabla only builds the graphs it exports.
     setup_context(args.context if args.backend == "nnabla" else "cpu", args.device_id)
-    frames = open_source(args.source, args.celebv_dir or transformer_cfg["train_dir"],
-                         args.src_celeb_name, args.num_test, align=not args.no_align,
+    celebv_dir = args.celebv_dir
+    if not args.source and not celebv_dir:
+        celebv_dir = RunPaths.of(transformer_cfg).input(transformer_cfg, "train_dir",
+                                                        "--celebv-dir")
+    frames = open_source(args.source, celebv_dir, args.src_celeb_name, args.num_test,
+                         align=not args.no_align,
                          landmark_model=args.landmark_model, smoothing=args.smoothing)
     chain_class = NnablaChain if args.backend == "nnabla" else OnnxChain
     chain = chain_class(args, encoder_cfg, transformer_cfg, decoder_cfg)

@@ -32,11 +32,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from config.config_transformer import config as DEFAULTS  # noqa: E402
 from reenactgan.data import CelebVSource, readable_samples  # noqa: E402
 from reenactgan.models import netG_transformer  # noqa: E402
-from reenactgan.run_files import add_test_arguments, count_to_run, encoder_for, \
-    load_into_scope, load_run_config, transformer_param_file  # noqa: E402
+from reenactgan.run_files import add_test_arguments, count_to_run, encoder_for, load_run_config, \
+    resolve_test_paths, transformer_param_file  # noqa: E402
+from utils.checkpoint import load_network_parameters  # noqa: E402
 from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
 from utils.context import setup_context  # noqa: E402
 from utils.image_io import write_image  # noqa: E402
@@ -48,9 +48,11 @@ def main(argv=None):
     args = add_test_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]),
                               "transformer").parse_args(argv)
     nn.clear_parameters()  # a fresh graph, also when main() runs twice in a process
-    config = load_run_config(args.config, DEFAULTS)
+    config = load_run_config(args.config, "transformer")
     setup_context(args.context, args.device_id)
     src, trg = config["src_celeb_name"], config["trg_celeb_name"]
+    out_dir = resolve_test_paths(config, args, "transformer", "{}2{}".format(src, trg),
+                                 config["experiment_name"], "result")
     encoder = encoder_for(config, 1)
     outputs = ("image",) if encoder is not None else ("heatmap",)
     source = CelebVSource(config["train_dir"], src, "test", config["preprocess"], outputs)
@@ -63,7 +65,7 @@ def main(argv=None):
                                   n_blocks=config["model"]["n_blocks"], test=True,
                                   batch_stat=args.batch_stat or None)
     param_file = transformer_param_file(config, args.param_file)
-    load_into_scope(param_file, "netG_transformer/netG_A2B")
+    load_network_parameters(param_file, "netG_transformer/netG_A2B")
 
     def boundary(sample):
         return encoder(sample[0][None]) if encoder is not None else sample[0][None]
@@ -76,8 +78,6 @@ def main(argv=None):
             skips.add(err, key=("target", index % len(target)))
             return np.zeros_like(real_A.d)
 
-    out_dir = os.path.join(config["test"]["logdir"], "transformer", "{}2{}".format(src, trg),
-                           config["experiment_name"], "result")
     skips = SkipTally()
     written = 0
     for i, sample in progress(readable_samples(source, count, skips), total=count,

@@ -43,8 +43,9 @@ from config.config_decoder import config as DEFAULTS  # noqa: E402
 from reenactgan.data import Augmentation, CelebVSource, denormalize_image  # noqa: E402
 from reenactgan.losses import bce_gan_loss, l1_loss, linear_decay_lr  # noqa: E402
 from reenactgan.models import netD_decoder, netG_decoder  # noqa: E402
-from reenactgan.run_files import encoder_for, load_into_scope  # noqa: E402
+from reenactgan.run_files import encoder_for, run_folder  # noqa: E402
 from reenactgan.vgg16 import VGG16_SCOPE, vgg16_features  # noqa: E402
+from utils.checkpoint import load_network_parameters  # noqa: E402
 from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
 from utils.config import add_config_arguments  # noqa: E402
 from utils.context import data_parallel_communicator, setup_context  # noqa: E402
@@ -113,7 +114,7 @@ def feature_loss(fake, real, feature_cfg):
     with nn.parameter_scope(VGG16_SCOPE):
         fake_features = vgg16_features(fake, layers)
         real_features = vgg16_features(real, layers)
-    load_into_scope(path, VGG16_SCOPE)
+    load_network_parameters(path, VGG16_SCOPE)
     terms = [F.mean(F.squared_error(fake_features[k], real_features[k].get_unlinked_variable(
         need_grad=False))) for k in layers]
     return sum(terms[1:], terms[0])
@@ -134,12 +135,11 @@ def main(argv=None):
     nn.clear_parameters()  # a fresh graph, also when main() runs twice in a process
     config, resume_dir = config_for_run(DEFAULTS, args)
     seed_everything(config["seed"])
-    ctx = setup_context(args.context, args.device_id)
+    ctx = setup_context(config["context"], config["device_id"])
     comm = data_parallel_communicator(ctx)
     train_cfg, model = config["train"], config["model"]
     batch_size = train_cfg["batch_size"]
-    run_dir = resume_dir or os.path.join(config["logdir"], "decoder", config["trg_celeb_name"],
-                                         config["experiment_name"])
+    run_dir = resume_dir or run_folder(config, "decoder")
 
     vgg16_weights(train_cfg["feature_loss"])  # a missing file stops before any work
     inputs = DecoderInputs(config, batch_size)

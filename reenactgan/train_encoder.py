@@ -43,6 +43,7 @@ from reenactgan.data import Augmentation, CelebVSource, WFLWSource, denormalize_
 from reenactgan.losses import boundary_weights  # noqa: E402
 from reenactgan.metrics import batch_boundary_distance  # noqa: E402
 from reenactgan.models import stacked_hourglass_net  # noqa: E402
+from reenactgan.run_files import run_folder  # noqa: E402
 from utils.batching import ConcatSource  # noqa: E402
 from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
 from utils.checkpoint import load_parameters_checked, save_parameters_atomic  # noqa: E402
@@ -110,10 +111,10 @@ def main(argv=None):
     nn.clear_parameters()  # a fresh graph, also when main() runs twice in a process
     config, resume_dir = config_for_run(DEFAULTS, args)
     seed_everything(config["seed"])
-    ctx = setup_context(args.context, args.device_id)
+    ctx = setup_context(config["context"], config["device_id"])
     comm = data_parallel_communicator(ctx)
     train_cfg, model_cfg = config["train"], config["model"]
-    run_dir = resume_dir or os.path.join(config["logdir"], "encoder", config["experiment_name"])
+    run_dir = resume_dir or run_folder(config, "encoder")
 
     augmentation = Augmentation.from_config(train_cfg)
     train_source = WFLWSource(config["path"]["data_dir"], "train", config["preprocess"],

@@ -55,7 +55,8 @@ from reenactgan.losses import heatmap_l1_loss, l1_loss, linear_decay_lr, lsgan_l
     sobel_edges  # noqa: E402
 from reenactgan.models import align_resnet, netD_transformer, netG_transformer, \
     pca_projection  # noqa: E402
-from reenactgan.run_files import encoder_for, load_into_scope  # noqa: E402
+from reenactgan.run_files import encoder_for, run_folder  # noqa: E402
+from utils.checkpoint import load_network_parameters  # noqa: E402
 from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
 from utils.config import add_config_arguments  # noqa: E402
 from utils.context import data_parallel_communicator, setup_context  # noqa: E402
@@ -123,8 +124,8 @@ class ShapeCode:
         with nn.parameter_scope("PCA"):
             code = pca_projection(landmarks)
         if not self.loaded:
-            load_into_scope(self.cfg["align_param_path"], "Align")
-            load_into_scope(self.cfg["PCA_param_path"], "PCA")
+            load_network_parameters(self.cfg["align_param_path"], "Align")
+            load_network_parameters(self.cfg["PCA_param_path"], "PCA")
             self.loaded = True
         return code[:, :self.cfg["pca_dim"]]
 
@@ -185,13 +186,12 @@ def main(argv=None):
     config, resume_dir = config_for_run(DEFAULTS, args)
     sources_names = check_config(config)
     seed_everything(config["seed"])
-    ctx = setup_context(args.context, args.device_id)
+    ctx = setup_context(config["context"], config["device_id"])
     comm = data_parallel_communicator(ctx)
     train_cfg, model = config["train"], config["model"]
     batch_size = train_cfg["batch_size"]
     target_name = config["trg_celeb_name"]
-    run_dir = resume_dir or os.path.join(config["logdir"], "transformer", "{}2{}".format(
-        config["src_celeb_name"], target_name), config["experiment_name"])
+    run_dir = resume_dir or run_folder(config, "transformer")
 
     lambda_cycle = lambda_of(train_cfg["cycle_loss"])
     cycle_weight = foreground_weight_of(train_cfg["cycle_loss"])

@@ -311,3 +311,42 @@ def test_final_parameters_are_chosen_by_epoch_number_not_file_time(tmp_path):
     assert decoder_param_file({"_run_dir": str(tmp_path)}).endswith("netG_decoder_10.h5")
     assert newest_parameters(str(tmp_path), "netG_ganimation").endswith("netG_ganimation_10.h5")
     assert final_epoch_file(str(tmp_path), "netG_transformer_A2B_*.h5") is None
+
+
+def test_a_published_run_without_epoch_files_uses_its_weights_h5(tmp_path):
+    # The port's published runs are a folder with training_info.yaml and weights.h5.
+    from reenactgan.run_files import decoder_param_file, encoder_param_file, \
+        transformer_param_file
+    run = {"_run_dir": str(tmp_path)}
+    with pytest.raises(UserError, match="no decoder parameters .* --decoder-param-file"):
+        decoder_param_file(run)
+    (tmp_path / "weights.h5").write_bytes(b"")
+    for choose in (encoder_param_file, transformer_param_file, decoder_param_file):
+        assert choose(run) == str(tmp_path / "weights.h5")
+    # Epoch files, where a run has them, come first.
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "model_epoch-3.h5").write_bytes(b"")
+    assert encoder_param_file(run) == str(tmp_path / "model" / "model_epoch-3.h5")
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_written_files_and_checkpoints_get_the_mode_the_umask_gives(tmp_path, umask):
+    from utils.atomic_files import atomic_write_text
+    previous = os.umask(umask)
+    try:
+        atomic_write_text(str(tmp_path / "info.yaml"), "a: 1\n")
+        nn.clear_parameters()
+        with nn.parameter_scope("net"):
+            PF.affine(nn.Variable((1, 2)), 2)
+        save_parameters_atomic(str(tmp_path / "net.h5"), "net")
+        with nn.parameter_scope("net"):
+            solver = S.Adam()
+            solver.set_parameters(nn.get_parameters())
+        folder = save_checkpoint(str(tmp_path / "run"), 1, {"net": "net"}, {"net": solver})
+    finally:
+        os.umask(previous)
+    for path in (tmp_path / "info.yaml", tmp_path / "net.h5"):
+        assert os.stat(str(path)).st_mode & 0o777 == 0o666 & ~umask, path
+    assert os.stat(folder).st_mode & 0o777 == 0o777 & ~umask
+    for name in os.listdir(folder):
+        assert os.stat(os.path.join(folder, name)).st_mode & 0o777 == 0o666 & ~umask, name

@@ -12,6 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 import argparse
+import importlib
 import os
 
 import pytest
@@ -130,9 +131,10 @@ def test_arguments_accept_config_alias():
                               "--resume", "--info", "run"])
     assert (args.conf, args.context, args.device_id, args.resume, args.info) == \
         ("a.yaml", "cpu", 1, True, "run")
+    # Without the flags, the config's context and device_id apply.
     args = parser.parse_args(["--conf", "b.yaml"])
     assert (args.conf, args.context, args.device_id, args.resume) == \
-        ("b.yaml", "cudnn", 0, None)
+        ("b.yaml", None, None, None)
     args = parser.parse_args(["--resume", "tmp.monitor/encoder/run1"])
     assert args.resume == "tmp.monitor/encoder/run1"
 
@@ -153,3 +155,59 @@ def test_read_training_info_errors(tmp_path):
         read_training_info(str(tmp_path / "missing.yaml"))
     with pytest.raises(UserError, match="invalid YAML"):
         read_training_info(write(tmp_path, "a: [\n", "training_info.yaml"))
+
+
+# ---------------------------------------------------------------- the public port's files
+
+PORT_CONFIGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "port_configs")
+
+
+@pytest.mark.parametrize("name", ["encoder", "transformer", "decoder"])
+def test_the_ports_training_info_files_load_with_one_notice(name, capsys):
+    defaults = importlib.import_module("config.config_" + name).config
+    path = os.path.join(PORT_CONFIGS, name + ".yaml")
+    port = load_yaml(path)
+    config = merge_config(defaults, port, source=path)
+    notice = capsys.readouterr().out
+    # The keys without effect are named once and left out of the config.
+    assert notice.count("note:") == 1 and path in notice
+    for key in ("train.with_memory_cache", "test.with_file_cache"):
+        assert key in notice
+        section, leaf = key.split(".")
+        assert leaf not in config[section]
+    assert "use_reference" in notice if name == "encoder" else "use_reference" not in notice
+    # The keys that do something keep the port's values.
+    assert (config["context"], config["device_id"]) == ("cudnn", 0)
+    assert config["train"]["batch_size"] == port["train"]["batch_size"]
+    if "preprocess" in port:  # the port's int form of a square size
+        assert port["preprocess"]["gaussian_kernel"] == 5
+        assert config["preprocess"]["gaussian_kernel"] == [5, 5]
+        assert config["preprocess"]["resize_size"] == [64, 64]
+
+
+def test_a_number_for_a_size_pair_means_both_sides_but_not_for_other_lists():
+    defaults = {"size": [64, 64], "betas": [0.5, 0.999]}
+    assert merge_config(defaults, {"size": 32})["size"] == [32, 32]
+    with pytest.raises(UserError, match="key 'betas' expects a list"):
+        merge_config(defaults, {"betas": 0.5})
+    with pytest.raises(UserError, match="key 'size' expects a list"):
+        merge_config(defaults, {"size": 32.5})
+
+
+def test_port_keys_elsewhere_are_still_unknown():
+    # Only the port's own places are accepted: a cache flag in a section the
+    # port never had is a typo here as anywhere.
+    with pytest.raises(UserError, match="unknown key 'finetune.with_memory_cache'"):
+        merge_config(DEFAULTS, {"finetune": {"with_memory_cache": False}})
+
+
+def test_context_comes_from_the_config_unless_a_flag_is_given(tmp_path):
+    from utils.training_run import config_for_run
+    defaults = dict(DEFAULTS, context="cudnn", device_id=0)
+    conf = write(tmp_path, "context: cpu\ndevice_id: 2\n")
+    parser = add_config_arguments(argparse.ArgumentParser())
+    config, _ = config_for_run(defaults, parser.parse_args(["--conf", conf]))
+    assert (config["context"], config["device_id"]) == ("cpu", 2)
+    config, _ = config_for_run(defaults, parser.parse_args(
+        ["--conf", conf, "--context", "cudnn", "--device-id", "1"]))
+    assert (config["context"], config["device_id"]) == ("cudnn", 1)

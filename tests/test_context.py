@@ -120,5 +120,5 @@ def test_context_cpu_argument_gives_cpu_context():
     import argparse
     from utils.config import add_config_arguments
     args = add_config_arguments(argparse.ArgumentParser()).parse_args(["--context", "cpu"])
-    ctx = get_context(args.context, device_id=args.device_id)
+    ctx = get_context(args.context, device_id=0)
     assert ctx.backend == ["cpu:float"]

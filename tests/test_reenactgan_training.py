@@ -1,6 +1,7 @@
 """ReenactGAN scripts end to end on tiny synthetic data, learning, resume, bad input."""
 import glob
 import os
+import shutil
 import subprocess
 import sys
 
@@ -311,6 +312,67 @@ def test_bad_inputs_give_one_line_errors(workspace, decoder_run, capsys, tmp_pat
     assert "shape" in err
 
 
+def _place_workspace(workspace, where):
+    """A copy of the workspace whose runs record ``where`` as the place they were trained."""
+    shutil.copytree(str(workspace["root"]), where)
+    for info in glob.glob(os.path.join(where, "tmp.monitor", "**", "training_info.yaml"),
+                          recursive=True):
+        with open(info) as f:
+            text = f.read()
+        with open(info, "w") as f:
+            f.write(text.replace(str(workspace["root"]), where))
+
+
+def test_a_moved_run_finds_its_data_and_encoder_and_writes_under_its_new_place(
+        workspace, transformer_run, decoder_run, tmp_path, capsys):
+    first, moved = str(tmp_path / "first"), str(tmp_path / "moved")
+    _place_workspace(workspace, first)
+    os.rename(first, moved)  # the recorded paths (data, encoder run, results) are gone
+    relative = os.path.relpath(transformer_run, str(workspace["root"]))
+    test_transformer.main([os.path.join(moved, relative), "-n", "1", "--context", "cpu"])
+    out = capsys.readouterr().out
+    assert "the run moved from {}".format(first) in out
+    assert "encoder.config read from {}".format(moved) in out
+    assert glob.glob(os.path.join(moved, "tmp.result", "transformer", "*", "*", "result",
+                                  "*.png"))
+    assert not os.path.exists(first)  # nothing written where the run used to be
+    # The loaded parameters are named, from the new place.
+    assert "loaded netG_transformer/netG_A2B parameters from {}".format(moved) in out
+
+
+def test_a_run_whose_data_is_gone_names_the_option_to_pass(workspace, decoder_run, tmp_path,
+                                                          capsys):
+    place = str(tmp_path / "place")
+    _place_workspace(workspace, place)
+    run = os.path.join(place, os.path.relpath(decoder_run, str(workspace["root"])))
+    shutil.rmtree(os.path.join(place, os.path.relpath(workspace["celebv"],
+                                                      str(workspace["root"]))))
+    err = run_and_capture(test_decoder, [run, "--context", "cpu"], capsys)
+    assert "train_dir" in err and "not found" in err and "--data-dir" in err
+    test_decoder.main([run, "-n", "1", "--context", "cpu", "--data-dir", workspace["celebv"],
+                       "--out-dir", str(tmp_path / "out")])
+    assert len(glob.glob(str(tmp_path / "out" / "*.png"))) == 1
+
+
+def test_a_run_folder_as_the_port_publishes_it_is_tested(workspace, decoder_run, tmp_path,
+                                                         capsys):
+    # The port's training_info.yaml (its keys and value forms) beside a weights.h5.
+    with open(os.path.join(REPO_ROOT, "tests", "data", "port_configs", "decoder.yaml")) as f:
+        info = yaml.safe_load(f)
+    info.update(train_dir=workspace["celebv"], trg_celeb_name="Person_B",
+                model={"ngf": 4, "ndf": 4})
+    published = tmp_path / "pretrained_weights" / "decoder" / "Person_B"
+    published.mkdir(parents=True)
+    write_yaml(published / "training_info.yaml", info)
+    shutil.copy(os.path.join(decoder_run, "netG_decoder_0.h5"), str(published / "weights.h5"))
+    test_decoder.main([str(published), "-n", "1", "--context", "cpu",
+                       "--out-dir", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert "ignoring isTrain" in out and "train.with_memory_cache" in out
+    assert "loaded netG_decoder parameters from {}".format(published / "weights.h5") in out
+    assert len(glob.glob(str(tmp_path / "out" / "*.png"))) == 1
+
+
 def test_reenactment_checks_persons(workspace, encoder_run, transformer_run, decoder_run,
                                     capsys):
     common = ["--encoder-config", os.path.join(encoder_run, "training_info.yaml"),
@@ -371,8 +433,8 @@ def test_transformer_learning_rates_are_constant_or_decay_linearly_to_zero():
 
 
 def test_encoder_boundaries_are_clipped_to_the_heatmap_range(encoder_run):
-    from reenactgan.run_files import EncoderBoundaries, encoder_stacks, load_encoder, \
-        load_into_scope
+    from reenactgan.run_files import EncoderBoundaries, encoder_stacks, load_encoder
+    from utils.checkpoint import load_network_parameters
     nn.clear_parameters()
     info = os.path.join(encoder_run, "training_info.yaml")
     images = np.random.RandomState(1).uniform(-1, 1, (2, 3, 256, 256)).astype(np.float32)
@@ -380,7 +442,7 @@ def test_encoder_boundaries_are_clipped_to_the_heatmap_range(encoder_run):
     nn.clear_parameters()
     config, param_file = load_encoder(info)
     raw = encoder_stacks(nn.Variable.from_numpy_array(images), config)[-1]
-    load_into_scope(param_file, config.get("model_name", "model"))
+    load_network_parameters(param_file, config.get("model_name", "model"))
     raw.forward()
     nn.clear_parameters()
     assert raw.d.min() < 0  # the bare network leaves the range ...

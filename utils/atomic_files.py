@@ -25,6 +25,30 @@ import tempfile
 from .user_errors import UserError
 
 
+def _current_umask():
+    # Linux states it; elsewhere setting and restoring is the only way to read it.
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def umask_mode(directory=False):
+    """The mode a plain ``open`` (0666) or ``mkdir`` (0777) would give under the umask.
+
+    tempfile's files are 0600 and its folders 0700 whatever the umask; what is
+    renamed into place gets this mode instead, so that results and data sets
+    can be shared as the user's umask allows.
+    """
+    return (0o777 if directory else 0o666) & ~_current_umask()
+
+
 def ensure_writable_dir(path):
     """Create ``path`` if needed; a one-line UserError when it is not writable."""
     try:
@@ -53,6 +77,8 @@ def atomic_path(path):
     os.close(fd)
     try:
         yield tmp
+        # Writers may also have replaced the file, so the mode is set at the end.
+        os.chmod(tmp, umask_mode())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

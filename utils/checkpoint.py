@@ -44,7 +44,7 @@ import nnabla as nn
 import nnabla.random as nn_random
 import numpy as np
 
-from .atomic_files import atomic_path, ensure_writable_dir
+from .atomic_files import atomic_path, ensure_writable_dir, umask_mode
 from .user_errors import UserError
 
 CHECKPOINTS_DIR = "checkpoints"
@@ -88,6 +88,22 @@ def final_epoch_file(folder, pattern):
         if match and os.path.isfile(path):
             numbered.append((int(match.group(1)), path))
     return max(numbered)[1] if numbered else None
+
+
+# The file name of the trained runs that the public NNabla port published
+# (a run folder with training_info.yaml and weights.h5, no epoch files).
+PUBLISHED_WEIGHTS = "weights.h5"
+
+
+def final_parameters(run_dir, pattern, subfolder=""):
+    """A run's final parameters: the highest epoch of ``run_dir/subfolder/pattern``
+    (:func:`final_epoch_file`), else the run's ``weights.h5`` as published by the
+    public port, else None."""
+    found = final_epoch_file(os.path.join(run_dir, subfolder), pattern)
+    published = os.path.join(run_dir, PUBLISHED_WEIGHTS)
+    if found is None and os.path.isfile(published):
+        return published
+    return found
 
 
 def _h5_parameter_shapes(path):
@@ -164,6 +180,12 @@ def load_parameters_checked(path, scope, expected=None, strict=False):
     except Exception as err:
         raise UserError("cannot load parameter file {}: {}".format(
             path, " ".join(str(err).split())))
+
+
+def load_network_parameters(path, scope):
+    """Load a trained network's parameters, strictly checked, and say which file it was."""
+    load_parameters_checked(path, scope, strict=True)
+    print("loaded {} parameters from {}".format(scope, path))
 
 
 # ---------------------------------------------------------------- RNG states
@@ -315,6 +337,7 @@ def save_checkpoint(run_dir, iteration, networks, solvers, epoch=0,
             # Saving an iteration again (e.g. after a resume): move the old one
             # out of the way under a name that never counts as complete.
             _move_aside(final)
+        os.chmod(tmp, umask_mode(directory=True))  # mkdtemp's folders are 0700
         os.rename(tmp, final)
         _fsync(root)
     except BaseException:

@@ -41,6 +41,17 @@ from .user_errors import UserError
 
 TRAINING_INFO_NAME = "training_info.yaml"
 
+# Keys that the public NNabla port writes in its configs and training_info.yaml
+# files and that change nothing here: the data iterators' caches (the loaders
+# here read files on demand and always shuffle for training), the WFLW
+# reader's switch (only its npz path worked), an unused activation and flag.
+# They are accepted, so that the port's files load, and named in a notice.
+PORT_KEYS_WITHOUT_EFFECT = frozenset([
+    "use_reference", "isTrain", "model.activation", "train.shuffle",
+    "train.with_memory_cache", "train.with_file_cache",
+    "test.with_memory_cache", "test.with_file_cache",
+])
+
 
 def _type_name(value):
     return type(value).__name__
@@ -74,6 +85,8 @@ def _coerce(default, value, key, source):
             raise wrong("a string")
         return value
     if isinstance(default, (list, tuple)):
+        if _is_size_pair(default) and _is_integer(value):
+            return [value, value]  # the port's form of a square size: 5 for (5, 5)
         if not isinstance(value, (list, tuple)):
             raise wrong("a list")
         return list(value)
@@ -82,10 +95,21 @@ def _coerce(default, value, key, source):
     return copy.deepcopy(value)
 
 
-def _merge(defaults, overrides, prefix, source):
+def _is_integer(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_size_pair(value):
+    return len(value) == 2 and all(_is_integer(v) for v in value)
+
+
+def _merge(defaults, overrides, prefix, source, ignored):
     merged = copy.deepcopy(defaults)
     for key, value in overrides.items():
         dotted = "{}.{}".format(prefix, key) if prefix else str(key)
+        if key not in defaults and dotted in PORT_KEYS_WITHOUT_EFFECT:
+            ignored.append(dotted)
+            continue
         if key not in defaults:
             raise UserError("{}: unknown key '{}'; valid keys {}: {}".format(
                 source, dotted, _where(prefix),
@@ -97,7 +121,7 @@ def _merge(defaults, overrides, prefix, source):
             if value is None:
                 merged[key] = None
             elif isinstance(value, dict):
-                merged[key] = _merge(default, value, dotted, source)
+                merged[key] = _merge(default, value, dotted, source, ignored)
             else:
                 raise UserError(
                     "{}: key '{}' expects a mapping (or null to disable it), "
@@ -111,14 +135,21 @@ def merge_config(defaults, overrides, source="<config>"):
     """Return a new dict: ``defaults`` with the values of ``overrides``.
 
     Unknown keys (including new sections) and values whose type does not
-    match the default raise a :class:`UserError` naming ``source``.
+    match the default raise a :class:`UserError` naming ``source``, except
+    the public port's keys that have no effect here
+    (``PORT_KEYS_WITHOUT_EFFECT``): those are left out, with one notice.
     """
     if overrides is None:
         return copy.deepcopy(defaults)
     if not isinstance(overrides, dict):
         raise UserError("{}: expected a mapping of keys, got {}".format(
             source, _type_name(overrides)))
-    return _merge(defaults, overrides, "", source)
+    ignored = []
+    merged = _merge(defaults, overrides, "", source, ignored)
+    if ignored:
+        print("note: {}: ignoring {} (keys of the public NNabla port that have no effect "
+              "here)".format(source, ", ".join(sorted(ignored))))
+    return merged
 
 
 def _read_yaml(path, what):
@@ -157,9 +188,11 @@ def add_config_arguments(parser):
         "--info", default=None,
         help="suffix appended to experiment_name to tell runs apart")
     parser.add_argument(
-        "--context", default="cudnn",
-        help="cpu, cuda or cudnn (falls back to cpu when CUDA is not installed)")
-    parser.add_argument("--device-id", type=int, default=0, help="GPU index")
+        "--context", default=None,
+        help="cpu, cuda or cudnn (falls back to cpu when CUDA is not installed); "
+             "default: the config's context, cudnn")
+    parser.add_argument("--device-id", type=int, default=None,
+                        help="GPU index (default: the config's device_id, 0)")
     parser.add_argument(
         "--resume", nargs="?", const=True, default=None, metavar="RUN_DIR",
         help="continue from the latest checkpoint: of RUN_DIR (a folder under "

@@ -368,8 +368,8 @@ def network_signature(name, config, batch_size, batch_stat=False):
 
 
 def _load(param_file, scope):
-    from utils.checkpoint import load_parameters_checked
-    load_parameters_checked(param_file, scope, strict=True)
+    from utils.checkpoint import load_network_parameters
+    load_network_parameters(param_file, scope)
 
 
 def nnabla_runner(name, config, param_file, batch_size, batch_stat=False):

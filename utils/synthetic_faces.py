@@ -1024,12 +1024,10 @@ WFLW_ANNOTATION_DIR = os.path.join("WFLW_annotations", "list_98pt_rect_attr_trai
 
 
 def _publish(path, data):
-    """Write bytes atomically, readable by others like a normally created file."""
+    """Write bytes atomically."""
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
             f.write(data)
-        # mkstemp creates 0600 files; data sets are meant to be shared.
-        os.chmod(tmp, 0o644)
 
 
 def _jpeg_bytes(rgb):

@@ -40,7 +40,9 @@ def config_for_run(defaults, args):
     ``--resume RUN_DIR`` takes the config from ``RUN_DIR/training_info.yaml``
     (a ``--conf`` file may still override values, e.g. more epochs);
     otherwise the defaults are merged with ``--conf`` and named with ``--info``.
+    ``--context`` and ``--device-id``, when given, replace the config's.
     """
+    run_dir = None
     if isinstance(args.resume, str):
         info_path = os.path.join(args.resume, TRAINING_INFO_NAME)
         if not os.path.isdir(args.resume):
@@ -48,8 +50,14 @@ def config_for_run(defaults, args):
         config = merge_config(defaults, read_training_info(info_path), source=info_path)
         if args.conf:
             config = merge_config(config, load_yaml(args.conf), source=args.conf)
-        return config, args.resume
-    return load_config(defaults, args.conf, args.info), None
+        run_dir = args.resume
+    else:
+        config = load_config(defaults, args.conf, args.info)
+    if args.context is not None:
+        config["context"] = args.context
+    if args.device_id is not None:
+        config["device_id"] = args.device_id
+    return config, run_dir
 
 
 class TrainingRun:
