@@ -15,6 +15,7 @@
 import copy
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 
@@ -679,6 +680,24 @@ def test_test_script_writes_strips_masks_and_gifs(trained_run, tmp_path):
     explicit = os.listdir(str(tmp_path / "explicit"))
     assert len(explicit) == 1 and read_rgb(str(tmp_path / "explicit" / explicit[0])).shape == \
         (32, 64, 3)
+
+
+def test_a_moved_run_writes_its_results_under_its_new_place(trained_run, tmp_path):
+    run_dir, _ = trained_run
+    work = str(run_dir.parent.parent.parent)  # holds monitor/ and the results folder
+    first, moved = str(tmp_path / "first"), str(tmp_path / "moved")
+    shutil.copytree(os.path.join(work, "monitor"), os.path.join(first, "monitor"))
+    info = os.path.join(first, "monitor", "ganimation", "tiny", "training_info.yaml")
+    with open(info) as f:
+        text = f.read()
+    with open(info, "w") as f:
+        f.write(text.replace(work, first))  # as if trained in `first`
+    os.rename(first, moved)
+    result = run_ok("test_ganimation.py", os.path.join(moved, "monitor", "ganimation", "tiny"),
+                    "-n", "1", "--num-steps", "1")
+    assert len(os.listdir(os.path.join(moved, "results", "ganimation", "tiny"))) == 1
+    assert not os.path.exists(first)
+    assert "loaded netG_ganimation parameters from {}".format(moved) in result.stdout
 
 
 def test_test_script_edits_a_photo_and_pastes_it_back(trained_run, tmp_path):
