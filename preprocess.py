@@ -74,7 +74,7 @@ from utils.boundary_heatmaps import draw_boundary_heatmaps, heatmaps_to_image  #
 from utils.face_crop import crop_face  # noqa: E402
 from utils.face_landmarks import DETECTORS, FaceAligner, PersonWriter, \
     video_frame_count  # noqa: E402
-from utils.image_io import read_rgb, read_video_frames, video_fps  # noqa: E402
+from utils.image_io import list_images, read_rgb, read_video_frames, video_fps  # noqa: E402
 from utils.landmark_files import WFLW_ANNOTATION, check_landmarks_inside, find_wflw_root, \
     parse_wflw_line, read_celebv_annotations, read_lines  # noqa: E402
 from utils.monitoring import progress  # noqa: E402
@@ -82,7 +82,6 @@ from utils.npz_stream import NpzStreamWriter  # noqa: E402
 from utils.user_errors import CorruptSampleError, UserError, run_main  # noqa: E402
 
 IMAGE_SIZE = 256
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".ppm", ".tif", ".tiff")
 # Photos of a folder are independent shots unless the user says otherwise.
 DEFAULT_SMOOTHING = {"video": 0.5, "images": 0.0}
 
@@ -404,10 +403,7 @@ def own_frames(args):
         return frames(), total and -(-total // args.every_nth), step
     if not os.path.isdir(args.images):
         raise UserError("--images {} is not a folder".format(args.images))
-    names = sorted(n for n in os.listdir(args.images) if n.lower().endswith(IMAGE_EXTENSIONS))
-    if not names:
-        raise UserError("no image ({}) in {}".format(", ".join(IMAGE_EXTENSIONS), args.images))
-    names = names[::args.every_nth]
+    names = list_images(args.images)[::args.every_nth]
 
     def photos():
         for name in names:

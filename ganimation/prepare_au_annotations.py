@@ -48,7 +48,8 @@ from utils.atomic_files import atomic_path, atomic_write_text, ensure_writable_d
 from utils.user_errors import CorruptSampleError, UserError, run_main  # noqa: E402
 
 AU_COLUMNS = tuple(name + "_r" for name in AU_NAMES)
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
+# The formats OpenFace reads from a folder (-fdir): its frame order counts only these.
+OPENFACE_IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 
 OpenFaceRow = collections.namedtuple("OpenFaceRow", "frame confidence success aus")
 
@@ -94,7 +95,7 @@ def list_frame_images(folder):
     """Image ids of a folder in OpenFace's ``-fdir`` frame order (sorted file names)."""
     if not os.path.isdir(folder):
         raise UserError("frame image folder {} not found".format(folder))
-    names = sorted(n for n in os.listdir(folder) if n.lower().endswith(IMAGE_EXTENSIONS))
+    names = sorted(n for n in os.listdir(folder) if n.lower().endswith(OPENFACE_IMAGE_EXTENSIONS))
     return [os.path.splitext(n)[0] for n in names]
 
 
@@ -183,7 +184,7 @@ def _csv_paths(inputs):
 
 def _image_ids(folder):
     return {os.path.splitext(n)[0] for n in os.listdir(folder)
-            if n.lower().endswith(IMAGE_EXTENSIONS)}
+            if n.lower().endswith(OPENFACE_IMAGE_EXTENSIONS)}
 
 
 def main(argv=None):

@@ -64,7 +64,8 @@ from utils.face_landmarks import find_face_box  # noqa: E402
 from utils.image_io import read_rgb, to_uint8_image, write_image, write_video  # noqa: E402
 from utils.monitoring import progress, tile_images  # noqa: E402
 from utils.run_paths import RunPaths, mark_run_config  # noqa: E402
-from utils.user_errors import CorruptSampleError, SkipTally, UserError, run_main  # noqa: E402
+from utils.user_errors import CorruptSampleError, SkipTally, UserError, check_positive, \
+    run_main  # noqa: E402
 
 
 
@@ -326,7 +327,8 @@ def main(argv=None):
     setup_context(args.context if args.backend == "nnabla" else "cpu", args.device_id)
     data, test = config["data"], config["test"]
     num_steps = args.num_steps or test["num_steps"]
-    args.fps = args.fps or test["fps"]
+    args.fps = check_positive(test["fps"] if args.fps is None else args.fps,
+                              "--fps" if args.fps is not None else "test.fps")
     param_file = args.param_file or newest_parameters(run_dir, G_SCOPE)
     editor = ExpressionEditor(config, param_file, num_steps, args.backend, args.threads)
     paths = RunPaths.of(config)

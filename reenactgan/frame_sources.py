@@ -33,13 +33,12 @@ import cv2
 import numpy as np
 
 from utils.face_landmarks import FaceAligner, face_tools_problem
-from utils.image_io import read_rgb, read_video_frames, video_fps
+from utils.image_io import list_images, read_rgb, read_video_frames, video_fps
 from utils.landmark_files import celebv_list_path, check_landmarks_inside, \
     list_celebv_persons, read_celebv_frames
 from utils.user_errors import CorruptSampleError, SkipTally, UserError
 
 IMAGE_SIZE = 256
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".gif")
 
 Frame = collections.namedtuple("Frame", "name image landmarks")
@@ -138,9 +137,7 @@ class FolderFrames(_Skips):
 
     def __init__(self, folder, limit=None, aligner=None):
         super().__init__()
-        names = sorted(n for n in os.listdir(folder) if n.lower().endswith(IMAGE_EXTENSIONS))
-        if not names:
-            raise UserError("no image ({}) in {}".format(", ".join(IMAGE_EXTENSIONS), folder))
+        names = list_images(folder)
         self.names = names[:limit] if limit else names
         self.folder = folder
         self.aligner = aligner or SourceAligner(align=False)
@@ -174,13 +171,14 @@ class VideoFrames(_Skips):
         self.limit = limit
         self.aligner = aligner or SourceAligner(align=False)
         self.label = os.path.splitext(os.path.basename(path))[0]
+        self.fps = video_fps(path)
 
     def __len__(self):
         return self.limit or 0
 
     def __iter__(self):
         self.aligner.reset()
-        step = 1.0 / video_fps(self.path)
+        step = 1.0 / self.fps
         for index, image in enumerate(read_video_frames(self.path)):
             if self.limit and index >= self.limit:
                 break

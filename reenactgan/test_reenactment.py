@@ -65,7 +65,7 @@ from utils.deploy import onnx_runner  # noqa: E402
 from utils.image_io import write_image, write_video  # noqa: E402
 from utils.monitoring import progress, tile_images  # noqa: E402
 from utils.run_paths import RunPaths  # noqa: E402
-from utils.user_errors import UserError, run_main  # noqa: E402
+from utils.user_errors import UserError, check_positive, run_main  # noqa: E402
 
 
 def get_args(argv):
@@ -96,7 +96,9 @@ def get_args(argv):
     parser.add_argument("--batch-size", type=int, default=1)
     parser.add_argument("--video", nargs="+", default=[],
                         help="also write the panels as videos (.mp4 and/or .gif)")
-    parser.add_argument("--fps", type=float, default=25.0)
+    parser.add_argument("--fps", type=float, default=None,
+                        help="frames per second of the videos (default: the --source video's, "
+                             "else 25)")
     parser.add_argument("--batch-stat", action="store_true",
                         help="batch statistics in batch norm, as the authors ran their models")
     parser.add_argument("--out-dir", default="reenactment_result")
@@ -118,6 +120,7 @@ def get_args(argv):
     for path in args.video:
         if os.path.splitext(path)[1].lower() not in (".mp4", ".gif"):
             parser.error("--video {}: use a .mp4 or .gif file name".format(path))
+    check_positive(args.fps, "--fps")
     return args
 
 
@@ -321,7 +324,8 @@ def main(argv=None):
     written, network_seconds = 0, 0.0
     started = time.perf_counter()
     total = len(frames) or None
-    with VideoStreams(args.video, args.fps) as videos, \
+    fps = args.fps or getattr(frames, "fps", None) or 25.0
+    with VideoStreams(args.video, fps) as videos, \
             progress(None, total=total, desc="reenactment") as bar:
         for batch in batched(frames, args.batch_size):
             stacked = network_batch(batch, args.batch_size)

@@ -1050,6 +1050,17 @@ def build_test_reenactment_unwritable_output(ctx):
                        names=[ctx.path("locked")])
 
 
+@case("test_reenactment", "fps_zero", ERROR)
+def build_test_reenactment_fps_zero(ctx):
+    return reenactment(ctx, "--video", ctx.path("chain.gif"), "--fps", "0", names=["--fps"])
+
+
+@case("test_reenactment", "fps_negative", ERROR)
+def build_test_reenactment_fps_negative(ctx):
+    return reenactment(ctx, "--video", ctx.path("chain.mp4"), "--fps", "-5",
+                       names=["--fps", "-5"])
+
+
 # ---- ganimation/test_ganimation.py (data set mode and --image)
 
 def ganimation_test_ids(celeba):
@@ -1081,6 +1092,11 @@ def build_test_ganimation_h5_misshaped_parameter(ctx):
     bad = ctx.path("netG_ganimation_0.h5")
     name = files.h5_with_misshaped_parameter(ctx.ws["runs"].parameters("ganimation"), bad)
     return edit_dataset(ctx, param_file=bad, names=[bad, name])
+
+
+@case("test_ganimation", "fps_zero", ERROR)
+def build_test_ganimation_fps_zero(ctx):
+    return edit_dataset(ctx, "--as-gif", "--fps", "0", names=["--fps"])
 
 
 @case("test_ganimation", "config_unknown_key", ERROR)

@@ -215,3 +215,33 @@ def test_reading_bad_videos(tmp_path):
     bad.write_text("not a video")
     with pytest.raises(UserError, match="cannot read video"):
         list(read_video_frames(str(bad)))
+
+
+def test_a_variable_rate_video_gives_the_frames_it_holds_once(tmp_path):
+    # Frames 40 ms apart, then 200 ms apart: resampled to a constant rate, the
+    # slow part would come out as repeated frames.
+    import subprocess
+    import imageio_ffmpeg
+    path = str(tmp_path / "vfr.mp4")
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "lavfi",
+                    "-i", "testsrc=size=64x48:rate=10:duration=1", "-vf",
+                    "setpts='if(lt(N,5),N*0.04,0.2+(N-5)*0.2)/TB'", "-fps_mode", "vfr",
+                    "-c:v", "libx264", "-pix_fmt", "yuv420p", path], check=True)
+    probe = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-i", path, "-f", "null", "-"],
+                           capture_output=True, text=True).stderr
+    coded = int(probe.rsplit("frame=", 1)[1].split()[0])
+    frames = list(read_video_frames(path))
+    assert len(frames) == coded
+    for a, b in zip(frames, frames[1:]):
+        assert np.abs(a.astype(int) - b.astype(int)).max() > 0  # no repeated frame
+
+
+def test_list_images_reads_every_photo_format_and_counts_the_other_files(tmp_path, capsys):
+    from utils.image_io import list_images
+    for name in ("b.ppm", "a.tif", "c.JPG", "d.png", "notes.txt", ".hidden"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "sub").mkdir()
+    assert list_images(str(tmp_path)) == ["a.tif", "b.ppm", "c.JPG", "d.png"]
+    assert "1 file(s) of {} are not images".format(tmp_path) in capsys.readouterr().out
+    with pytest.raises(UserError, match="no image"):
+        list_images(str(tmp_path / "sub"))

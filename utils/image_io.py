@@ -101,6 +101,28 @@ def read_rgb(path):
     return rgb
 
 
+# The photo formats read_rgb reads (Pillow), for every folder of images.
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".ppm", ".tif", ".tiff")
+
+
+def list_images(folder):
+    """The image files of ``folder``, by name; the other files are counted in a notice."""
+    if not os.path.isdir(folder):
+        raise UserError("{} is not a folder".format(folder))
+    names = sorted(os.listdir(folder))
+    images = [n for n in names if n.lower().endswith(IMAGE_EXTENSIONS)]
+    if not images:
+        raise UserError("no image ({}) in {}".format(", ".join(IMAGE_EXTENSIONS), folder))
+    others = [n for n in names if n not in images and not n.startswith(".") and
+              os.path.isfile(os.path.join(folder, n))]
+    if others:
+        shown = ", ".join(others[:3]) + (" and {} more".format(len(others) - 3)
+                                         if len(others) > 3 else "")
+        print("note: {} file(s) of {} are not images ({}) and are skipped: {}".format(
+            len(others), folder, ", ".join(IMAGE_EXTENSIONS), shown))
+    return images
+
+
 def _check_rgb(array, what):
     array = np.asarray(array)
     if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3:
@@ -240,7 +262,10 @@ def _gif_frames(path):
 
 
 def _ffmpeg_frames(path):
-    with imageio_v2.get_reader(path, format="FFMPEG") as reader:
+    # The frames the file holds: by default ffmpeg resamples to a constant rate,
+    # which repeats frames of a variable-rate (phone) video.
+    with imageio_v2.get_reader(path, format="FFMPEG",
+                               output_params=["-fps_mode", "passthrough"]) as reader:
         for frame in reader:
             yield np.asarray(frame, dtype=np.uint8)[:, :, :3]
 

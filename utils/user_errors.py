@@ -23,6 +23,7 @@ sample is skipped, counted in a :class:`SkipTally` and the count printed in
 the script's summary.
 """
 import collections
+import math
 import sys
 import threading
 
@@ -89,6 +90,13 @@ class SkipTally:
             print(self.summary(label))
         if not written:
             raise UserError("no readable sample among the {} ({})".format(label, self.text()))
+
+
+def check_positive(value, option):
+    """``value`` (None for unset) must be a finite number > 0, else a one-line error."""
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise UserError("{} must be a positive number, got {}".format(option, value))
+    return value
 
 
 def run_main(main, argv=None):
