@@ -112,9 +112,8 @@ def read_id_list(path):
     return ids
 
 
-def parse_au_assignments(text, base=None):
-    """``"AU12=3,AU25=2"`` (raw 0-5) -> a (17,) raw vector: ``base`` (or zeros) with those set."""
-    aus = np.zeros(NUM_AUS) if base is None else np.array(base, dtype=np.float64)
+def _assignments(text):
+    """(AU name, raw value) of each ``NAME=value`` of ``"AU12=3,AU25=2"``, checked."""
     for item in text.split(","):
         if not item.strip():
             continue
@@ -134,8 +133,23 @@ def parse_au_assignments(text, base=None):
         if not np.isfinite(number):
             raise UserError("AU assignment '{}': '{}' is not a finite number".format(
                 item.strip(), value.strip()))
+        if not 0.0 <= number <= AU_SCALE:
+            raise UserError("AU assignment '{}': intensities run from 0 to {:g} (OpenFace's "
+                            "scale)".format(item.strip(), AU_SCALE))
+        yield name, number
+
+
+def parse_au_assignments(text, base=None):
+    """``"AU12=3,AU25=2"`` (raw 0-5) -> a (17,) raw vector: ``base`` (or zeros) with those set."""
+    aus = np.zeros(NUM_AUS) if base is None else np.array(base, dtype=np.float64)
+    for name, number in _assignments(text):
         aus[AU_NAMES.index(name)] = number
     return aus
+
+
+def assignments_label(text):
+    """What ``"au12=3, AU25=2.5"`` asks, as a file-name part: ``AU12-3_AU25-2.5``."""
+    return "_".join("{}-{:g}".format(name, number) for name, number in _assignments(text))
 
 
 def read_au_vectors(path):
@@ -163,6 +177,11 @@ def read_au_vectors(path):
             if values is None or values.shape != (NUM_AUS,) or not np.all(np.isfinite(values)):
                 raise UserError("{} line {}: expected an optional name and {} finite "
                                 "numbers".format(path, number, NUM_AUS))
+            if values.min() < 0.0 or values.max() > AU_SCALE:
+                raise UserError("{} line {}: AU intensities run from 0 to {:g} (OpenFace's "
+                                "scale), got {:g}".format(path, number, AU_SCALE,
+                                                          values.max() if values.max() > AU_SCALE
+                                                          else values.min()))
             vectors.append((name, values))
     if not vectors:
         raise UserError("{} holds no AU vectors".format(path))

@@ -52,7 +52,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from config.config_ganimation import config as DEFAULTS, run_folder  # noqa: E402
-from ganimation.data import AU_SCALE, NUM_AUS, AUFaceSource, mask_to_uint8, \
+from ganimation.data import AU_SCALE, NUM_AUS, AUFaceSource, assignments_label, mask_to_uint8, \
     parse_au_assignments, read_au_vectors, to_network_image  # noqa: E402
 from ganimation.models import D_SCOPE, G_SCOPE, criticise, edit_faces  # noqa: E402
 from utils.checkpoint import final_parameters, load_network_parameters  # noqa: E402
@@ -185,7 +185,8 @@ class Edit:
 def target_list(args, source_raw):
     """[(suffix, raw target AUs)] from --aus / --aus-file, or None for expression transfer."""
     if args.aus:
-        return [("aus", parse_au_assignments(args.aus, base=source_raw))]
+        # Named by the edit, so that edits of one face do not overwrite each other.
+        return [(assignments_label(args.aus), parse_au_assignments(args.aus, base=source_raw))]
     if args.aus_file:
         return read_au_vectors(args.aus_file)
     return None

@@ -1155,8 +1155,8 @@ def face_photo(ctx, name="me.jpg"):
 
 
 def photo_edited(ctx):
-    sane_picture(ctx.path("out", "me_aus.png"), (32, 2 * 32, 3))
-    sane_picture(ctx.path("out", "me_aus_pasted.png"), (256, 256, 3))
+    sane_picture(ctx.path("out", "me_AU12-3.png"), (32, 2 * 32, 3))
+    sane_picture(ctx.path("out", "me_AU12-3_pasted.png"), (256, 256, 3))
 
 
 @case("test_ganimation_image", "truncated_jpeg", ERROR)

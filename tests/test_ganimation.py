@@ -421,6 +421,14 @@ def test_au_assignments_and_vector_files(tmp_path):
     vectors = gdata.read_au_vectors(str(path))
     assert [name for name, _ in vectors] == ["smile", "aus1"]
     np.testing.assert_array_equal(vectors[1][1], np.full(17, 2.0))
+    assert gdata.assignments_label("au12=3, AU25=2.50") == "AU12-3_AU25-2.5"
+    # OpenFace's intensities run from 0 to 5: more (or less) is refused, not fed to the network.
+    for bad in ("AU12=7", "AU12=-1"):
+        with pytest.raises(UserError, match="0 to 5"):
+            gdata.parse_au_assignments(bad)
+    path.write_text("loud " + " ".join(["1"] * 16 + ["9"]) + "\n")
+    with pytest.raises(UserError, match="line 1: AU intensities run from 0 to 5.*9"):
+        gdata.read_au_vectors(str(path))
 
 
 def test_source_skips_bad_ids_and_draws_targets_from_the_sample_rng(tmp_path, celeba):
@@ -717,15 +725,20 @@ def test_test_script_edits_a_photo_and_pastes_it_back(trained_run, tmp_path):
                     "AU12=4,AU25=3", "--num-steps", "2", "--paste-back", "--as-gif",
                     "--out-dir", out)
     assert "face at x={} y={} size {}".format(x0, y0, side) in result.stdout
-    pasted = read_rgb(str(out / "astronaut_aus_pasted.png"))
+    pasted = read_rgb(str(out / "astronaut_AU12-4_AU25-3_pasted.png"))
     assert pasted.shape == photo.shape
     outside = np.ones(photo.shape[:2], dtype=bool)
     outside[y0:y0 + side, x0:x0 + side] = False
     np.testing.assert_array_equal(pasted[outside], photo[outside])
     assert np.abs(pasted[~outside].astype(int) - photo[~outside]).max() > 0
-    assert read_rgb(str(out / "astronaut_aus.png")).shape == (32, 3 * 32, 3)
-    frames = list(read_video_frames(str(out / "astronaut_aus.gif")))
+    assert read_rgb(str(out / "astronaut_AU12-4_AU25-3.png")).shape == (32, 3 * 32, 3)
+    frames = list(read_video_frames(str(out / "astronaut_AU12-4_AU25-3.gif")))
     assert len(frames) == 2 * 3 and frames[0].shape == photo.shape
+    # A second edit of the same photo gets files of its own.
+    run_ok("test_ganimation.py", run_dir, "--image", photo_path, "--aus", "au12=1.5",
+           "--num-steps", "1", "--out-dir", out)
+    assert os.path.isfile(str(out / "astronaut_AU12-1.5.png"))
+    assert os.path.isfile(str(out / "astronaut_AU12-4_AU25-3.png"))
 
     # Expression transfer from a test image, source AUs from the critic.
     run_ok("test_ganimation.py", run_dir, "--image", photo_path, "--num-steps", "1",
