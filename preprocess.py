@@ -69,7 +69,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from utils.atomic_files import atomic_path, ensure_writable_dir  # noqa: E402
+from utils.atomic_files import atomic_path, check_creatable_dir, ensure_writable_dir  # noqa: E402
 from utils.boundary_heatmaps import draw_boundary_heatmaps, heatmaps_to_image  # noqa: E402
 from utils.face_crop import crop_face  # noqa: E402
 from utils.face_landmarks import DETECTORS, FaceAligner, PersonWriter, \
@@ -283,7 +283,7 @@ def celebv_persons(src_dir, names):
 
 def preprocess_celebv(args):
     persons = celebv_persons(args.src_dir, args.celeb_name_list)
-    out_dir = ensure_writable_dir(args.out_dir)
+    out_dir = check_creatable_dir(args.out_dir)
     options = heatmap_options(args)
     for person, folder in persons:
         # Always the full list (train and test), whatever split files exist:
@@ -292,6 +292,7 @@ def preprocess_celebv(args):
         entries, bad_lines = read_celebv_annotations(list_path)
         if not entries and not bad_lines:
             raise UserError("{} lists no image".format(list_path))
+        ensure_writable_dir(out_dir)
         skips = SkipCounter()
         for number, message in bad_lines:
             skips.skip(CorruptSampleError(message, "bad annotation line"))
@@ -418,8 +419,13 @@ def preprocess_own_face(args):
     # The input and the output folder are checked before the face models load
     # (a second or more), so that a wrong path fails at once.
     frames, total, step = own_frames(args)
+    expected = total
+    if total and args.dataset == "video":
+        # A video's count is estimated from its duration; the slack keeps a
+        # split that the real count allows from being refused.
+        expected = int(total * 1.1) + 2
     writer = PersonWriter(args.out_dir, args.person_name, args.append, args.overwrite,
-                          args.num_train)
+                          args.num_train, expected_frames=expected)
     aligner = FaceAligner(IMAGE_SIZE, "celebv", args.detector, args.landmark_model, args.smoothing)
     skips = SkipCounter()
     processed = 0

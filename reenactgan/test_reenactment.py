@@ -58,7 +58,7 @@ from reenactgan.models import netG_decoder, netG_transformer  # noqa: E402
 from reenactgan.run_files import build_encoder, decoder_param_file, encoder_param_file, \
     load_run_config, transformer_param_file  # noqa: E402
 from utils.checkpoint import load_network_parameters  # noqa: E402
-from utils.atomic_files import ensure_writable_dir  # noqa: E402
+from utils.atomic_files import check_creatable_dir, ensure_writable_dir  # noqa: E402
 from utils.boundary_heatmaps import draw_boundary_heatmaps, heatmaps_to_image  # noqa: E402
 from utils.context import setup_context  # noqa: E402
 from utils.deploy import onnx_runner  # noqa: E402
@@ -319,7 +319,10 @@ def main(argv=None):
                               experiment, "result")
     # Every output folder is checked before the first frame: a video that
     # cannot be written must not stop the run after some panels were written.
-    for folder in [result_dir] + [os.path.dirname(os.path.abspath(p)) for p in args.video]:
+    folders = [result_dir] + [os.path.dirname(os.path.abspath(p)) for p in args.video]
+    for folder in folders:
+        check_creatable_dir(folder)
+    for folder in folders:
         ensure_writable_dir(folder)
     written, network_seconds = 0, 0.0
     started = time.perf_counter()

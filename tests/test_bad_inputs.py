@@ -574,6 +574,14 @@ def build_preprocess_images_empty_data_folder(ctx):
     return preprocess_photos(ctx, ctx.path("photos"), names=[ctx.path("photos")])
 
 
+@case("preprocess_images", "no_face_in_any_photo", ERROR)
+def build_preprocess_images_no_face_in_any_photo(ctx):
+    # Nothing may be left, not even an empty Me/Image/ (split_celebv.sh would stop on it).
+    os.makedirs(ctx.path("photos"))
+    images.no_face_photo(ctx.path("photos", "landscape.jpg"))
+    return preprocess_photos(ctx, ctx.path("photos"), names=["no face found"])
+
+
 @case("preprocess_images", "unwritable_output", ERROR)
 def build_preprocess_images_unwritable_output(ctx):
     photos = photo_folder(ctx)
@@ -582,9 +590,18 @@ def build_preprocess_images_unwritable_output(ctx):
 
 @case("preprocess_images", "split_larger_than_data", ERROR)
 def build_preprocess_images_split_larger_than_data(ctx):
-    # Found only after every crop was written: they must be removed again.
+    # Refused before the work (3 photos cannot give 5 training frames).
     photos = photo_folder(ctx)
-    return preprocess_photos(ctx, photos, "--num-train", "5", names=["--num-train 5"])
+    return preprocess_photos(ctx, photos, "--num-train", "5",
+                             names=["--num-train 5", "at most 3 frames"])
+
+
+@case("preprocess_images", "split_larger_than_the_faces_found", ERROR)
+def build_preprocess_images_split_larger_than_the_faces_found(ctx):
+    # Found only after every crop was written (one photo has no face): they must go again.
+    photos = photo_folder(ctx)
+    images.no_face_photo(os.path.join(photos, "photo9_landscape.jpg"))
+    return preprocess_photos(ctx, photos, "--num-train", "3", names=["--num-train 3"])
 
 
 @case("preprocess_video", "truncated_video", ERROR)

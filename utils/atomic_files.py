@@ -60,6 +60,25 @@ def ensure_writable_dir(path):
     return path
 
 
+def check_creatable_dir(path):
+    """A one-line UserError unless ``path`` is a writable folder or could be created as one.
+
+    Nothing is created: a script checks its output folders before the work and
+    makes them when it first writes, so that a failure leaves no empty folder.
+    """
+    existing = os.path.abspath(path)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise UserError("cannot create output folder {}: {} is not a folder".format(
+            path, existing))
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError("output folder {} is not writable".format(path) if existing ==
+                        os.path.abspath(path) else "cannot create output folder {}: {} is not "
+                        "writable".format(path, existing))
+    return path
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path next to ``path`` that is renamed onto it on success.

@@ -466,7 +466,8 @@ class PersonWriter:
 
     SPLIT_FILES = ("train_98pt.txt", "test_98pt.txt")
 
-    def __init__(self, root, person, append=False, overwrite=False, num_train=None):
+    def __init__(self, root, person, append=False, overwrite=False, num_train=None,
+                 expected_frames=None):
         if not person or person in (".", "..") or os.sep in person or \
                 (os.altsep and os.altsep in person):
             raise UserError("invalid person name {!r}: it must be a plain folder name".format(
@@ -481,7 +482,16 @@ class PersonWriter:
             elif not overwrite:
                 raise UserError("{} exists; pass --append to add frames to {} or --overwrite to "
                                 "replace them".format(self.list_path, person))
-        self.image_dir = ensure_writable_dir(os.path.join(self.folder, "Image"))
+        if num_train is not None and expected_frames is not None and \
+                not 0 < num_train < len(self.lines) + expected_frames:
+            # Before any work: at most ``expected_frames`` crops will be added.
+            raise UserError("--num-train {} leaves no train or no test frame: {} will have at "
+                            "most {} frames".format(num_train, self.list_path,
+                                                    len(self.lines) + expected_frames))
+        self.image_dir = os.path.join(self.folder, "Image")
+        # The folders this writer makes; a failed run removes them again (when empty).
+        self.created = [d for d in (root, self.folder, self.image_dir) if not os.path.isdir(d)]
+        ensure_writable_dir(self.image_dir)
         self.first_index = self._next_index()
         self.added = 0
 
@@ -505,13 +515,18 @@ class PersonWriter:
         """Remove the images added so far, when the run fails before :meth:`close`.
 
         Their lines were never written, so the folder keeps no image that no
-        list names (images of an earlier list, kept with ``append``, stay).
+        list names (images of an earlier list, kept with ``append``, stay),
+        and the folders it made go too: an empty ``<person>/Image/`` would
+        stop ``split_celebv.sh`` for the whole data root.
         """
         for k in range(self.added):
             path = os.path.join(self.image_dir, "{:06d}.jpg".format(self.first_index + k))
             if os.path.isfile(path):
                 os.remove(path)
         self.added = 0
+        for folder in reversed(self.created):
+            if os.path.isdir(folder) and not os.listdir(folder):
+                os.rmdir(folder)
 
     def close(self):
         """Write the landmark list (and the split); returns the notes to print."""

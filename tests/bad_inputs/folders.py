@@ -53,9 +53,12 @@ def make_writable_again(root):
 
 
 def snapshot(root):
-    """``{relative path: (size, mtime_ns)}`` of every regular file below ``root``."""
+    """``{relative path: (size, mtime_ns)}`` of every regular file below ``root``, and
+    ``{relative path + "/": "folder"}`` of every folder (an empty one left behind counts)."""
     files = {}
-    for folder, _, names in os.walk(root):
+    for folder, dirs, names in os.walk(root):
+        for name in dirs:
+            files[os.path.relpath(os.path.join(folder, name), root) + os.sep] = "folder"
         for name in names:
             path = os.path.join(folder, name)
             if os.path.isfile(path) and not os.path.islink(path):
