@@ -40,6 +40,7 @@ A video or a folder of photos (``--dataset video``/``images``, needs
 
     <out>/<person>/Image/<k:06d>.jpg      the crops, numbered in order
     <out>/<person>/all_98pt.txt           their landmarks in crop pixels
+    <out>/<person>/sources.tsv            crop name <TAB> the photo or video frame it came from
 
 Frames without a face are skipped and counted.
 
@@ -441,7 +442,7 @@ def preprocess_own_face(args):
             if face is None:
                 skips.skip(CorruptSampleError("{}: no face found".format(label), "no face found"))
                 continue
-            writer.add(face.crop, face.landmarks)
+            writer.add(face.crop, face.landmarks, source=label)
         elapsed = time.perf_counter() - started
         # Before close(), which refuses a person without frames: the summary says why.
         skips.summary("{} ({})".format(args.person_name, writer.folder), writer.added)

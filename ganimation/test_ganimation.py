@@ -56,7 +56,8 @@ from ganimation.data import AU_SCALE, NUM_AUS, AUFaceSource, assignments_label, 
     parse_au_assignments, read_au_vectors, to_network_image  # noqa: E402
 from ganimation.models import D_SCOPE, G_SCOPE, criticise, edit_faces  # noqa: E402
 from utils.checkpoint import final_parameters, load_network_parameters  # noqa: E402
-from utils.config import TRAINING_INFO_NAME, merge_config, read_training_info  # noqa: E402
+from utils.config import TRAINING_INFO_NAME, check_run_kind, merge_config, \
+    read_training_info  # noqa: E402
 from utils.context import setup_context  # noqa: E402
 from utils.deploy import NnablaRunner, onnx_runner  # noqa: E402
 from utils.face_crop import crop_square  # noqa: E402
@@ -77,7 +78,9 @@ def load_run(path):
     """
     if os.path.isdir(path):
         path = os.path.join(path, TRAINING_INFO_NAME)
-    config = merge_config(DEFAULTS, read_training_info(path), source=path)
+    info = read_training_info(path)
+    check_run_kind(info, "ganimation", path)
+    config = merge_config(DEFAULTS, info, source=path)
     mark_run_config(config, path, run_folder(config))
     return config, config["_run_dir"]
 

@@ -198,6 +198,8 @@ def open_source(source, celebv_dir, person, limit=None, align=True, landmark_mod
     a folder of photos).
     """
     if source:
+        if not os.path.exists(source):
+            raise UserError("--source {} not found".format(source))
         is_video = os.path.isfile(source) and source.lower().endswith(VIDEO_EXTENSIONS)
         if not is_video and not os.path.isdir(source):
             raise UserError("--source {} is neither a folder of images nor a video file ({})"

@@ -30,7 +30,7 @@ from config.config_encoder import config as ENCODER_DEFAULTS
 from config.config_transformer import config as TRANSFORMER_DEFAULTS
 from reenactgan.models import stacked_hourglass_net
 from utils.checkpoint import final_parameters, load_network_parameters
-from utils.config import merge_config, read_training_info
+from utils.config import check_run_kind, merge_config, read_training_info
 from utils.run_paths import RunPaths, mark_run_config
 from utils.user_errors import UserError
 
@@ -66,6 +66,7 @@ def load_run_config(path, kind=None):
     if kind is None:
         config["_run_dir"] = os.path.dirname(os.path.abspath(path))
         return config
+    check_run_kind(config, kind, path)
     config = merge_config(RUN_DEFAULTS[kind], config, source=path)
     return mark_run_config(config, path, run_folder(config, kind))
 

@@ -75,8 +75,10 @@ def get_args(argv):
                             help="training_info.yaml of the {} run".format(network))
         parser.add_argument("--{}-param-file".format(network), default=None,
                             help="{} parameters (default: from its run folder)".format(network))
-    parser.add_argument("--src-celeb-name", required=True,
-                        help="the source person (must be a source of the transformer)")
+    parser.add_argument("--src-celeb-name", default=None,
+                        help="the CelebV person whose test frames drive the chain (one the "
+                             "transformer was trained on); not used with --source, whose "
+                             "frames go through the transformer as its source's would")
     parser.add_argument("--trg-celeb-name", required=True,
                         help="the target person (the transformer's and the decoder's)")
     parser.add_argument("--source", default=None,
@@ -121,6 +123,11 @@ def get_args(argv):
         if os.path.splitext(path)[1].lower() not in (".mp4", ".gif"):
             parser.error("--video {}: use a .mp4 or .gif file name".format(path))
     check_positive(args.fps, "--fps")
+    if not args.source and not args.src_celeb_name:
+        parser.error("--src-celeb-name is needed unless --source gives the frames")
+    if args.source and args.src_celeb_name:
+        print("note: --src-celeb-name is not used with --source; the results are named after "
+              "the source")
     return args
 
 
@@ -343,7 +350,10 @@ def main(argv=None):
                 written += 1
             bar.update(len(batch))
         if not written:
-            raise UserError("no readable source frame")
+            why = ", ".join("{} {}".format(count, reason)
+                            for reason, count in sorted(frames.skip_reasons.items()))
+            raise UserError("no source frame could be used ({})".format(
+                why or "the source has no frame"))
     elapsed = time.perf_counter() - started
     print("{} frames: {:.2f} frames/s through the networks ({}, batch {}), {:.2f} frames/s "
           "overall".format(written, written / max(network_seconds, 1e-9), args.backend,

@@ -211,3 +211,14 @@ def test_context_comes_from_the_config_unless_a_flag_is_given(tmp_path):
     config, _ = config_for_run(defaults, parser.parse_args(
         ["--conf", conf, "--context", "cudnn", "--device-id", "1"]))
     assert (config["context"], config["device_id"]) == ("cudnn", 1)
+
+
+def test_a_run_of_the_wrong_kind_is_named_with_both_kinds():
+    from utils.config import check_run_kind
+    with pytest.raises(UserError, match="run.yaml is the training info of an encoder run; "
+                                        "this needs a decoder run"):
+        check_run_kind({"dataset_mode": "encoder"}, "decoder", "run.yaml")
+    with pytest.raises(UserError, match="of a ganimation run; this needs a transformer run"):
+        check_run_kind({"model": {"g_conv_dim": 64}}, "transformer", "run.yaml")
+    check_run_kind({"dataset_mode": "decoder"}, "decoder", "run.yaml")
+    check_run_kind({}, "decoder", "run.yaml")  # unknown kind: the key check decides

@@ -195,6 +195,19 @@ def test_export_script_writes_nnp_and_onnx(runs, tmp_path):
     export.main(["ganimation", runs["ganimation"], "--formats", "nnp", "-o",
                  str(tmp_path / "g")])
     assert os.path.isfile(str(tmp_path / "g.nnp")) and not os.path.exists(str(tmp_path / "g.onnx"))
+    # All three outputs of the table, also the masks that feed the output.
+    nn.clear_parameters()
+    edit = NnpLoader(str(tmp_path / "g.nnp")).get_network("ganimation", batch_size=1)
+    assert sorted(edit.outputs) == ["attention", "color", "output"]
+    rng = np.random.RandomState(0)
+    edit.inputs["face"].d = rng.uniform(-1, 1, edit.inputs["face"].shape)
+    edit.inputs["aus"].d = rng.uniform(0, 1, edit.inputs["aus"].shape)
+    for name in ("output", "color", "attention"):
+        edit.outputs[name].forward()
+    a, c = edit.outputs["attention"].d, edit.outputs["color"].d
+    np.testing.assert_allclose(edit.outputs["output"].d, a * edit.inputs["face"].d + (1 - a) * c,
+                               atol=1e-5)
+    assert 0 < a.min() and a.max() < 1
     with pytest.raises(UserError, match="is it the encoder's run"):
         export.main(["encoder", runs["decoder"], "--param-file", param_file])
     empty_run = tmp_path / "empty_run"

@@ -210,6 +210,9 @@ def test_photo_folder_skips_and_counts_and_appends(astronaut, capsys, tmp_path):
     assert not bad and [name for name, _ in entries] == ["000000.jpg", "000001.jpg"]
     assert (folder / "train_98pt.txt").read_text().split()[-1] == "000000.jpg"
     assert (folder / "test_98pt.txt").read_text().split()[-1] == "000001.jpg"
+    # Each crop's photo, across the append.
+    assert (folder / "sources.tsv").read_text() == \
+        "000000.jpg\t1_astronaut.png\n000001.jpg\t1_astronaut.png\n"
 
 
 def test_frame_sources_align_video_frames():

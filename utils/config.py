@@ -228,6 +228,26 @@ def save_training_info(config, folder):
     return path
 
 
+RUN_KINDS = ("encoder", "transformer", "decoder", "ganimation")
+
+
+def check_run_kind(info, expected, path):
+    """Stop with one line when the training_info ``info`` (read from ``path``) is not a
+    run of ``expected`` kind.  A ReenactGAN run says its kind in ``dataset_mode`` (as the
+    port's do); a GANimation run is known by its generator widths."""
+    mode = info.get("dataset_mode")
+    found = mode if mode in RUN_KINDS else None
+    if found is None and "g_conv_dim" in (info.get("model") or {}):
+        found = "ganimation"
+    if found is not None and found != expected:
+        raise UserError("{} is the training info of {} {} run; this needs {} {} run".format(
+            path, _article(found), found, _article(expected), expected))
+
+
+def _article(word):
+    return "an" if word[0] in "aeiou" else "a"
+
+
 def read_training_info(path):
     """Read a ``training_info.yaml`` written by :func:`save_training_info`."""
     return _read_yaml(path, "training info file")

@@ -52,7 +52,7 @@ def _warn_cpu_fallback(name):
     _cpu_fallback_warned = True
     warnings.warn(
         "context '{}' requested but the nnabla CUDA extension is not installed: "
-        "training runs on the CPU and is slow. Install the extension matching "
+        "nnabla runs on the CPU and is slow. Install the extension matching "
         "your CUDA version, e.g. `pip install nnabla-ext-cuda120` for CUDA 12.0, "
         "or pass `--context cpu` to silence this warning.".format(name),
         RuntimeWarning, stacklevel=3)

@@ -46,6 +46,7 @@ import tempfile
 import warnings
 
 import nnabla as nn
+import nnabla.functions as F
 import numpy as np
 
 from .atomic_files import atomic_path
@@ -56,7 +57,7 @@ INSTALL_HINT = ("install them with: pip install -r requirements-deploy.txt && "
 OPSET = "11"
 # Part of the cache key: bump it whenever the exported graph changes for the
 # same parameters (rewrites, names), so stale cached files are not reused.
-EXPORT_REVISION = 1
+EXPORT_REVISION = 2
 NETWORK_NAMES = ("encoder", "transformer", "decoder", "ganimation")
 
 
@@ -341,8 +342,10 @@ def build_network(name, config, batch_size, batch_stat=False):
         face = nn.Variable((batch_size, 3, size, size))
         aus = nn.Variable((batch_size, NUM_AUS))
         output, color, attention = edit_faces(face, aus, config["model"], portable=True)
-        return O(face=face, aus=aus), O(output=output, color=color, attention=attention), \
-            G_SCOPE
+        # The masks also feed the output; nnabla's NNP loader lists only variables
+        # that nothing reads as a network's outputs, so they leave through copies.
+        return O(face=face, aus=aus), O(output=output, color=F.identity(color),
+                                        attention=F.identity(attention)), G_SCOPE
     raise UserError("unknown network '{}'; choose one of {}".format(
         name, ", ".join(NETWORK_NAMES)))
 

@@ -465,6 +465,9 @@ class PersonWriter:
     """
 
     SPLIT_FILES = ("train_98pt.txt", "test_98pt.txt")
+    # "<crop name>\t<where it came from>" per line: the photo's file name or the
+    # video frame, since the crops themselves are numbered.
+    SOURCES_FILE = "sources.tsv"
 
     def __init__(self, root, person, append=False, overwrite=False, num_train=None,
                  expected_frames=None):
@@ -476,9 +479,14 @@ class PersonWriter:
         self.list_path = os.path.join(self.folder, "all_98pt.txt")
         self.num_train = num_train
         self.lines = []
+        self.sources_path = os.path.join(self.folder, self.SOURCES_FILE)
+        self.sources = []
         if os.path.isfile(self.list_path):
             if append:
                 self.lines = [line.rstrip("\n") for _, line in read_lines(self.list_path)]
+                if os.path.isfile(self.sources_path):
+                    self.sources = [line.rstrip("\n")
+                                    for _, line in read_lines(self.sources_path)]
             elif not overwrite:
                 raise UserError("{} exists; pass --append to add frames to {} or --overwrite to "
                                 "replace them".format(self.list_path, person))
@@ -503,11 +511,12 @@ class PersonWriter:
                 indices.append(int(stem))
         return max(indices) + 1
 
-    def add(self, crop, landmarks):
-        """Write one 256x256 crop and remember its line; returns the image name."""
+    def add(self, crop, landmarks, source=""):
+        """Write one 256x256 crop and remember its line and ``source``; returns the image name."""
         name = "{:06d}.jpg".format(self.first_index + self.added)
         write_image(os.path.join(self.image_dir, name), crop)
         self.lines.append(format_celebv_line(name, landmarks))
+        self.sources.append("{}\t{}".format(name, " ".join(str(source).split())))
         self.added += 1
         return name
 
@@ -537,6 +546,7 @@ class PersonWriter:
             raise UserError("--num-train {} leaves no train or no test frame: {} has {} "
                             "frames".format(self.num_train, self.list_path, len(self.lines)))
         atomic_write_text(self.list_path, "".join(line + "\n" for line in self.lines))
+        atomic_write_text(self.sources_path, "".join(line + "\n" for line in self.sources))
         notes = []
         split_paths = [os.path.join(self.folder, name) for name in self.SPLIT_FILES]
         if self.num_train is None:

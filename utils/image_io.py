@@ -78,6 +78,9 @@ def _to_rgb_array(img):
 
 def read_rgb(path):
     """Decode an image file into an ``HxWx3`` uint8 RGB array (EXIF-rotated)."""
+    if os.path.isdir(path):
+        raise CorruptSampleError("{} is a folder, not an image file".format(path),
+                                 reason="not an image file")
     if not os.path.isfile(path):
         raise CorruptSampleError("image {} not found".format(path), reason="missing image")
     _refuse_truncated_images()
