@@ -78,15 +78,32 @@ done <<< "$FILES"
 [ ${#missing[@]} -gt 0 ] || { echo "all files present in $DEST"; exit 0; }
 
 parts=()
-cleanup() { [ ${#parts[@]} -eq 0 ] || rm -f "${parts[@]}"; }
+made=()  # folders this run created, parents first: a failed run removes them again
+cleanup() {
+    [ ${#parts[@]} -eq 0 ] || rm -f "${parts[@]}"
+    local i
+    for ((i = ${#made[@]} - 1; i >= 0; i--)); do
+        rmdir "${made[i]}" 2> /dev/null || true  # only when empty: kept after a success
+    done
+}
 trap cleanup EXIT
+
+make_dir() {
+    local dir=$1 new=()
+    while [ ! -d "$dir" ]; do
+        new=("$dir" ${new[@]+"${new[@]}"})
+        dir=$(dirname "$dir")
+    done
+    mkdir -p "$1" || die "cannot create $1"
+    made+=(${new[@]+"${new[@]}"})
+}
 
 checks=()
 for entry in "${missing[@]}"; do
     IFS='|' read -r remote local kind <<< "$entry"
     target="$DEST/$local"
     part=$(part_of "$target")
-    mkdir -p "$(dirname "$target")" || die "cannot create $(dirname "$target")"
+    make_dir "$(dirname "$target")"
     parts+=("$part")
     echo "downloading $BASE_URL/$remote"
     status=0

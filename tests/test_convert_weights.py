@@ -601,3 +601,4 @@ def test_download_script_offline_says_so_in_one_line(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("error: offline") \
         and "convert_weights.py" in lines[0], lines
     assert not [n for _, _, names in os.walk(str(tmp_path)) for n in names]
+    assert not os.path.exists(str(tmp_path / "pw"))  # no empty pw/converted/ either
