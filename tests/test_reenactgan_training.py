@@ -373,6 +373,56 @@ def test_a_run_folder_as_the_port_publishes_it_is_tested(workspace, decoder_run,
     assert len(glob.glob(str(tmp_path / "out" / "*.png"))) == 1
 
 
+def _nested_update(base, changes):
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _nested_update(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def test_the_ports_default_configs_train_and_drive_the_reenactment(workspace, tmp_path, capsys):
+    # Each of the port's configs as a YAML of its own (its keys and value forms), with
+    # only what this machine needs changed: paths, tiny networks, one epoch.
+    logdir = str(tmp_path / "tmp.monitor")
+
+    def port_yaml(name, changes):
+        with open(os.path.join(REPO_ROOT, "tests", "data", "port_configs", name + ".yaml")) as f:
+            config = _nested_update(yaml.safe_load(f), changes)
+        config.update(logdir=logdir, experiment_name="port", context="cpu")
+        return write_yaml(tmp_path / (name + ".yaml"), config)
+
+    train_encoder.main(["--conf", port_yaml("encoder", {
+        "path": {"data_dir": str(workspace["root"] / "WFLW_heatmaps")}, "finetune": None,
+        "model": {"planes": 4, "num_stacks": 1, "hourglass_depth": 1},
+        "train": {"epochs": 1, "batch_size": 2}, "test": {"batch_size": 2}})])
+    train_transformer.main(["--conf", port_yaml("transformer", {
+        "train_dir": workspace["celebv"], "src_celeb_name": "Person_A",
+        "trg_celeb_name": "Person_B", "model": {"ngf": 4, "n_blocks": 1, "ndf": 4},
+        "train": {"epochs": 1, "batch_size": 2,
+                  "shape_loss": {"align_param_path": workspace["weights"]["Align"],
+                                 "PCA_param_path": workspace["weights"]["PCA"]}}})])
+    train_decoder.main(["--conf", port_yaml("decoder", {
+        "train_dir": workspace["celebv"], "trg_celeb_name": "Person_B",
+        "model": {"ngf": 4, "ndf": 4},
+        "train": {"epochs": 1, "batch_size": 2,
+                  "feature_loss": {"vgg16_param_path": workspace["weights"][VGG16_SCOPE]}}})])
+    notes = capsys.readouterr().out
+    assert notes.count("keys of the public NNabla port that have no effect here") == 3
+    runs = {"encoder": os.path.join(logdir, "encoder", "port"),
+            "transformer": os.path.join(logdir, "transformer", "Person_A2Person_B", "port"),
+            "decoder": os.path.join(logdir, "decoder", "Person_B", "port")}
+    # The runs are in the port's layout, and their training_info.yaml drive the chain.
+    assert os.path.isfile(os.path.join(runs["encoder"], "model", "model_epoch-0.h5"))
+    out = tmp_path / "reenactment"
+    test_reenactment.main([
+        "--encoder-config", runs["encoder"], "--transformer-config", runs["transformer"],
+        "--decoder-config", runs["decoder"], "--src-celeb-name", "Person_A",
+        "--trg-celeb-name", "Person_B", "-n", "1", "--out-dir", str(out), "--context", "cpu"])
+    assert len(glob.glob(str(out / "Person_A2Person_B" / "port" / "result" / "*.png"))) == 1
+
+
 def test_reenactment_checks_persons(workspace, encoder_run, transformer_run, decoder_run,
                                     capsys):
     common = ["--encoder-config", os.path.join(encoder_run, "training_info.yaml"),
