@@ -42,8 +42,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from ganimation.editor import generator_param_file  # noqa: E402
 from reenactgan.run_files import decoder_param_file, encoder_param_file, load_run_config, \
-    newest_file, transformer_param_file  # noqa: E402
+    transformer_param_file  # noqa: E402
 from utils.context import setup_context  # noqa: E402
 from utils.deploy import NETWORK_NAMES, export_network, require_deploy_packages  # noqa: E402
 from utils.user_errors import UserError, run_main  # noqa: E402
@@ -52,8 +53,7 @@ PARAMETER_FILES = {
     "encoder": encoder_param_file,
     "transformer": transformer_param_file,
     "decoder": decoder_param_file,
-    "ganimation": lambda config: newest_file(config["_run_dir"], "netG_ganimation_*.h5",
-                                             "generator parameters"),
+    "ganimation": generator_param_file,
 }
 
 

@@ -49,7 +49,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from ganimation.data import AU_SCALE, NUM_AUS, AUFaceSource, mask_to_uint8, resize_face, \
     to_network_image  # noqa: E402
 from ganimation.models import REGRESSOR_SCOPE, au_regressor  # noqa: E402
-from ganimation.test_ganimation import ExpressionEditor, load_run, newest_parameters  # noqa: E402
+from ganimation.editor import ExpressionEditor, generator_param_file, load_run  # noqa: E402
 from utils.atomic_files import atomic_write_text, ensure_writable_dir  # noqa: E402
 from utils.checkpoint import load_parameters_checked, save_parameters_atomic  # noqa: E402
 from utils.context import setup_context  # noqa: E402
@@ -188,8 +188,8 @@ def write_panels(folder, index, face, steps, truth, target_face, attention):
 
 
 def evaluate(args):
-    config, run_dir = load_run(args.run)
-    param_file = args.param_file or newest_parameters(run_dir, "netG_ganimation")
+    config = load_run(args.run)
+    param_file = generator_param_file(config, args.param_file)
     data_dir = args.data_dir or RunPaths.of(config).input(config, "data.data_dir", "--data-dir")
     size = config["data"]["image_size"]
     test = AUFaceSource(data_dir, "test", size, flip=False, target_noise=0.0, verbose=False)

@@ -51,88 +51,20 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from config.config_ganimation import config as DEFAULTS, run_folder  # noqa: E402
-from ganimation.data import AU_SCALE, NUM_AUS, AUFaceSource, assignments_label, mask_to_uint8, \
+from ganimation.data import AU_SCALE, AUFaceSource, assignments_label, mask_to_uint8, \
     parse_au_assignments, read_au_vectors, to_network_image  # noqa: E402
-from ganimation.models import D_SCOPE, G_SCOPE, criticise, edit_faces  # noqa: E402
-from utils.checkpoint import final_parameters, load_network_parameters  # noqa: E402
-from utils.config import TRAINING_INFO_NAME, check_run_kind, merge_config, \
-    read_training_info  # noqa: E402
+from ganimation.editor import ExpressionEditor, generator_param_file, load_run  # noqa: E402
+from ganimation.models import D_SCOPE, criticise  # noqa: E402
+from utils.checkpoint import load_network_parameters  # noqa: E402
 from utils.context import setup_context  # noqa: E402
-from utils.deploy import NnablaRunner, onnx_runner  # noqa: E402
 from utils.face_crop import crop_square  # noqa: E402
 from utils.face_landmarks import find_face_box  # noqa: E402
 from utils.image_io import read_rgb, to_uint8_image, write_image, write_video  # noqa: E402
 from utils.monitoring import progress, tile_images  # noqa: E402
-from utils.run_paths import RunPaths, mark_run_config  # noqa: E402
+from utils.run_paths import RunPaths  # noqa: E402
 from utils.user_errors import CorruptSampleError, SkipTally, UserError, check_positive, \
     run_main  # noqa: E402
 
-
-
-def load_run(path):
-    """(config, run folder) from a training_info.yaml or the folder holding it.
-
-    The file is checked against the training defaults, as ``--resume`` does:
-    an unknown key or a wrong type is a one-line error naming the key.
-    """
-    if os.path.isdir(path):
-        path = os.path.join(path, TRAINING_INFO_NAME)
-    info = read_training_info(path)
-    check_run_kind(info, "ganimation", path)
-    config = merge_config(DEFAULTS, info, source=path)
-    mark_run_config(config, path, run_folder(config))
-    return config, config["_run_dir"]
-
-
-def newest_parameters(run_dir, prefix):
-    """The run's final parameters (``final_parameters``): the highest epoch number."""
-    found = final_parameters(run_dir, prefix + "_*.h5")
-    if found is None:
-        raise UserError("no {}_*.h5 in {}; pass --param-file".format(prefix, run_dir))
-    return found
-
-
-def interpolation_alphas(num_steps):
-    if num_steps < 1:
-        raise UserError("--num-steps must be at least 1")
-    return np.arange(1, num_steps + 1, dtype=np.float32) / num_steps
-
-
-class ExpressionEditor:
-    """A trained generator applied to one face for all interpolation steps at once.
-
-    ``backend`` "nnabla" builds the generator in the current parameter scope;
-    "onnxruntime" runs its ONNX export.  Both take the same inputs (the face
-    repeated per step, the interpolated AUs) and give the same outputs.
-    """
-
-    def __init__(self, config, param_file, num_steps, backend="nnabla", threads=None):
-        self.alphas = interpolation_alphas(num_steps)
-        if backend == "onnxruntime":
-            self.network = onnx_runner("ganimation", config, param_file, num_steps,
-                                       threads=threads)
-            return
-        if backend != "nnabla":
-            raise UserError("unknown backend '{}'; choose nnabla or onnxruntime".format(backend))
-        size = config["data"]["image_size"]
-        faces = nn.Variable((num_steps, 3, size, size))
-        conditions = nn.Variable((num_steps, NUM_AUS))
-        output, color, attention = edit_faces(faces, conditions, config["model"])
-        load_network_parameters(param_file, G_SCOPE)
-        self.network = NnablaRunner({"face": faces, "aus": conditions},
-                                    {"output": output, "color": color, "attention": attention})
-
-    def inputs(self, face, source_aus, target_aus):
-        """The generator's inputs: the face once per step, and each step's AUs."""
-        faces = np.broadcast_to(face, (len(self.alphas),) + face.shape)
-        conditions = self.alphas[:, None] * target_aus[None] + \
-            (1.0 - self.alphas[:, None]) * source_aus[None]
-        return faces, conditions.astype(np.float32)
-
-    def __call__(self, face, source_aus, target_aus):
-        """face (3, S, S), AUs / 5 -> (outputs, colors, attentions), one per step."""
-        return self.network(*self.inputs(face, source_aus, target_aus))
 
 
 class AUEstimator:
@@ -326,14 +258,14 @@ def main(argv=None):
         raise UserError("--paste-back needs --image")
     if args.threads is not None and args.threads < 1:
         raise UserError("--threads must be at least 1")
-    config, run_dir = load_run(args.config)
+    config = load_run(args.config)
     # onnxruntime runs on the CPU; nnabla then only exports and runs the critic.
     setup_context(args.context if args.backend == "nnabla" else "cpu", args.device_id)
     data, test = config["data"], config["test"]
     num_steps = args.num_steps or test["num_steps"]
     args.fps = check_positive(test["fps"] if args.fps is None else args.fps,
                               "--fps" if args.fps is not None else "test.fps")
-    param_file = args.param_file or newest_parameters(run_dir, G_SCOPE)
+    param_file = generator_param_file(config, args.param_file)
     editor = ExpressionEditor(config, param_file, num_steps, args.backend, args.threads)
     paths = RunPaths.of(config)
     out_dir = args.out_dir or os.path.join(paths.output(config, "test.logdir"), "ganimation",

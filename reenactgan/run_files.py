@@ -29,9 +29,9 @@ from config.config_decoder import config as DECODER_DEFAULTS
 from config.config_encoder import config as ENCODER_DEFAULTS
 from config.config_transformer import config as TRANSFORMER_DEFAULTS
 from reenactgan.models import stacked_hourglass_net
-from utils.checkpoint import final_parameters, load_network_parameters
-from utils.config import check_run_kind, merge_config, read_training_info
-from utils.run_paths import RunPaths, mark_run_config
+from utils.checkpoint import load_network_parameters, require_final_parameters
+from utils.config import TRAINING_INFO_NAME, read_training_info
+from utils.run_paths import RunPaths, load_run
 from utils.user_errors import UserError
 
 
@@ -50,34 +50,18 @@ def run_folder(config, kind):
 
 
 def load_run_config(path, kind=None):
-    """A run's config from its training_info.yaml (or the folder holding it).
-
-    With ``kind`` (encoder, transformer or decoder) the file is checked against
-    that training script's defaults as ``--resume`` checks it: an unknown key or
-    a value of the wrong type is a one-line error naming the key (instead of a
-    traceback deep in a network), and keys that the run predates take their
-    default value.  ``_run_dir`` is the folder the file is in; with ``kind``,
-    :class:`RunPaths` finds the recorded data and outputs again when that
-    folder was moved.
-    """
+    """A run's config (:func:`utils.run_paths.load_run`) of ``kind`` (encoder, transformer
+    or decoder); without ``kind``, the file as it is, with ``_run_dir``."""
+    if kind is not None:
+        return load_run(path, kind, RUN_DEFAULTS[kind], lambda config: run_folder(config, kind))
     if os.path.isdir(path):
-        path = os.path.join(path, "training_info.yaml")
+        path = os.path.join(path, TRAINING_INFO_NAME)
     config = read_training_info(path)
-    if kind is None:
-        config["_run_dir"] = os.path.dirname(os.path.abspath(path))
-        return config
-    check_run_kind(config, kind, path)
-    config = merge_config(RUN_DEFAULTS[kind], config, source=path)
-    return mark_run_config(config, path, run_folder(config, kind))
+    config["_run_dir"] = os.path.dirname(os.path.abspath(path))
+    return config
 
 
-def newest_file(run_dir, pattern, what, subfolder=""):
-    """The run's final parameters (``final_parameters``): the highest epoch number."""
-    found = final_parameters(run_dir, pattern, subfolder)
-    if found is None:
-        raise UserError("no {} ({}) in {}; pass the file with --{}-param-file".format(
-            what, pattern, os.path.join(run_dir, subfolder), what.split()[0]))
-    return found
+_PARAM_OPTIONS = "the file with --param-file (--{}-param-file in the chain scripts)"
 
 
 def encoder_param_file(config, param_file=None):
@@ -86,17 +70,20 @@ def encoder_param_file(config, param_file=None):
     best = os.path.join(config["_run_dir"], "model", "best_model.h5")
     if os.path.isfile(best):
         return best
-    return newest_file(config["_run_dir"], "model_epoch-*.h5", "encoder parameters", "model")
+    return require_final_parameters(config["_run_dir"], "model_epoch-*.h5", "encoder parameters",
+                                    _PARAM_OPTIONS.format("encoder"), "model")
 
 
 def transformer_param_file(config, param_file=None):
-    return param_file or newest_file(config["_run_dir"], "netG_transformer_A2B_*.h5",
-                                     "transformer parameters")
+    return param_file or require_final_parameters(
+        config["_run_dir"], "netG_transformer_A2B_*.h5", "transformer parameters",
+        _PARAM_OPTIONS.format("transformer"))
 
 
 def decoder_param_file(config, param_file=None):
-    return param_file or newest_file(config["_run_dir"], "netG_decoder_*.h5",
-                                     "decoder parameters")
+    return param_file or require_final_parameters(
+        config["_run_dir"], "netG_decoder_*.h5", "decoder parameters",
+        _PARAM_OPTIONS.format("decoder"))
 
 
 def encoder_stacks(images, config, batch_stat=False, fix_parameters=True):

@@ -298,7 +298,7 @@ def test_state_json_is_plain_json(tmp_path):
 
 def test_final_parameters_are_chosen_by_epoch_number_not_file_time(tmp_path):
     import time
-    from ganimation.test_ganimation import newest_parameters
+    from ganimation.editor import generator_param_file
     from reenactgan.run_files import decoder_param_file
     from utils.checkpoint import final_epoch_file
     # As after `cp -r`: the files' times say nothing; epoch 2 is written last here.
@@ -309,7 +309,7 @@ def test_final_parameters_are_chosen_by_epoch_number_not_file_time(tmp_path):
     (tmp_path / "netG_decoder_notes.h5").write_bytes(b"")  # no epoch number: ignored
     assert final_epoch_file(str(tmp_path), "netG_decoder_*.h5").endswith("netG_decoder_10.h5")
     assert decoder_param_file({"_run_dir": str(tmp_path)}).endswith("netG_decoder_10.h5")
-    assert newest_parameters(str(tmp_path), "netG_ganimation").endswith("netG_ganimation_10.h5")
+    assert generator_param_file({"_run_dir": str(tmp_path)}).endswith("netG_ganimation_10.h5")
     assert final_epoch_file(str(tmp_path), "netG_transformer_A2B_*.h5") is None
 
 
@@ -318,7 +318,7 @@ def test_a_published_run_without_epoch_files_uses_its_weights_h5(tmp_path):
     from reenactgan.run_files import decoder_param_file, encoder_param_file, \
         transformer_param_file
     run = {"_run_dir": str(tmp_path)}
-    with pytest.raises(UserError, match="no decoder parameters .* --decoder-param-file"):
+    with pytest.raises(UserError, match="no decoder parameters .* --param-file"):
         decoder_param_file(run)
     (tmp_path / "weights.h5").write_bytes(b"")
     for choose in (encoder_param_file, transformer_param_file, decoder_param_file):

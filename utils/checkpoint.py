@@ -106,6 +106,16 @@ def final_parameters(run_dir, pattern, subfolder=""):
     return found
 
 
+def require_final_parameters(run_dir, pattern, what, options, subfolder=""):
+    """:func:`final_parameters`, or a one-line error naming ``what`` and the ``options``
+    that give the file instead."""
+    found = final_parameters(run_dir, pattern, subfolder)
+    if found is None:
+        raise UserError("no {} ({}) in {}; pass {}".format(
+            what, pattern, os.path.join(run_dir, subfolder), options))
+    return found
+
+
 def _h5_parameter_shapes(path):
     """{name: shape} of an nnabla parameter file, checked before loading it."""
     if not os.path.isfile(path):

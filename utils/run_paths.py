@@ -30,7 +30,26 @@ Relative paths are relative to the working folder, as the public port read them.
 """
 import os
 
+from .config import TRAINING_INFO_NAME, check_run_kind, merge_config, read_training_info
 from .user_errors import UserError
+
+
+def load_run(path, kind, defaults, folder_of):
+    """A run's config from its training_info.yaml (or the folder holding it).
+
+    The file must be a run of ``kind`` and is checked against the training
+    script's ``defaults`` as ``--resume`` checks it: an unknown key or a value of
+    the wrong type is a one-line error naming the key, and keys that the run
+    predates take their default value.  ``folder_of(config)`` is where the
+    training script wrote the run; with it, :meth:`RunPaths.of` finds the
+    recorded data and outputs again when the run folder was moved.
+    """
+    if os.path.isdir(path):
+        path = os.path.join(path, TRAINING_INFO_NAME)
+    info = read_training_info(path)
+    check_run_kind(info, kind, path)
+    config = merge_config(defaults, info, source=path)
+    return mark_run_config(config, path, folder_of(config))
 
 
 def mark_run_config(config, path, recorded_dir):
