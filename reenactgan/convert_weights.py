@@ -342,7 +342,7 @@ def network_for(kind, shapes, source):
         def build(x, batch_stat=True):
             return models.netG_transformer(x, ngf=ngf, n_blocks=blocks, output_nc=outputs,
                                            test=True, batch_stat=batch_stat)
-        return Network(kind, "netG_transformer/netG_A2B", build, (1, channels, 64, 64),
+        return Network(kind, models.TRANSFORMER_A2B_SCOPE, build, (1, channels, 64, 64),
                        "netG_transformer(ngf={}, n_blocks={})".format(ngf, blocks))
     if kind in ("transformer_D", "decoder_D"):
         ndf, channels = _shape(shapes, "conv0/conv/W", source)[:2]
@@ -364,7 +364,7 @@ def network_for(kind, shapes, source):
         def build(x, batch_stat=True, dropout=False):
             return models.netG_decoder(x, ngf=ngf, output_nc=outputs, test=True,
                                        batch_stat=batch_stat, dropout=dropout)
-        return Network(kind, "netG_decoder", build, (1, channels, 64, 64),
+        return Network(kind, models.DECODER_SCOPE, build, (1, channels, 64, 64),
                        "netG_decoder(ngf={})".format(ngf))
     if kind == "vgg16":
         widths = tuple(_shape(shapes, "{}/conv/W".format(name), source)[0]

@@ -56,7 +56,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from reenactgan.data import CelebVSource, HeatmapRenderer, WFLWSource  # noqa: E402
 from reenactgan.metrics import boundary_distance  # noqa: E402
-from reenactgan.models import netG_decoder, netG_transformer  # noqa: E402
+from reenactgan.models import DECODER_SCOPE, TRANSFORMER_A2B_SCOPE, decode_boundaries, \
+    transform_boundaries  # noqa: E402
 from reenactgan.run_files import build_encoder, decoder_param_file, encoder_param_file, \
     load_run_config, transformer_param_file  # noqa: E402
 from utils.checkpoint import load_network_parameters  # noqa: E402
@@ -74,23 +75,18 @@ class Networks:
     """The three networks as numpy functions on single samples (batch 1)."""
 
     def __init__(self, encoder_cfg, transformer_cfg, decoder_cfg, param_files, batch_stat=False):
-        stat = True if batch_stat else None
         self.face = nn.Variable((1, 3, 256, 256))
         self.boundary = build_encoder(self.face, encoder_cfg, batch_stat=batch_stat)
         self.transformer_in = nn.Variable((1, 15, 64, 64))
         self.decoder_in = nn.Variable((1, 15, 64, 64))
         self.transformed = None
         if transformer_cfg is not None:
-            with nn.parameter_scope("netG_transformer"), nn.parameter_scope("netG_A2B"):
-                self.transformed = netG_transformer(
-                    self.transformer_in, ngf=transformer_cfg["model"]["ngf"],
-                    n_blocks=transformer_cfg["model"]["n_blocks"], test=True, batch_stat=stat)
-            load_network_parameters(param_files["transformer"], "netG_transformer/netG_A2B")
-        with nn.parameter_scope("netG_decoder"):
-            self.decoded = netG_decoder(self.decoder_in, ngf=decoder_cfg["model"]["ngf"],
-                                        test=True, batch_stat=stat)
+            self.transformed = transform_boundaries(self.transformer_in, transformer_cfg,
+                                                    batch_stat)
+            load_network_parameters(param_files["transformer"], TRANSFORMER_A2B_SCOPE)
+        self.decoded = decode_boundaries(self.decoder_in, decoder_cfg, batch_stat)
         load_network_parameters(param_files["encoder"], encoder_cfg.get("model_name", "model"))
-        load_network_parameters(param_files["decoder"], "netG_decoder")
+        load_network_parameters(param_files["decoder"], DECODER_SCOPE)
 
     def encode(self, image):
         self.face.d = image[None]

@@ -319,6 +319,36 @@ def netD_decoder(x, ndf=64, test=False, batch_stat=None):
     return patchgan_discriminator(x, ndf, 3, test, batch_stat, sigmoid=True)
 
 
+# --- a run's networks at inference ----------------------------------------------
+
+TRANSFORMER_SCOPE = "netG_transformer"
+TRANSFORMER_A2B_SCOPE = TRANSFORMER_SCOPE + "/netG_A2B"
+DECODER_SCOPE = "netG_decoder"
+
+
+def _inference_stat(batch_stat):
+    # At inference, running statistics (None: the test mode's choice) unless
+    # the authors' batch statistics are asked for.
+    return True if batch_stat else None
+
+
+def transform_boundaries(boundary, config, batch_stat=False):
+    """A transformer run's A -> B generator (``config``: its training_info) on
+    ``boundary`` (N, 15, 64, 64), under ``TRANSFORMER_A2B_SCOPE``."""
+    with nn.parameter_scope(TRANSFORMER_A2B_SCOPE):
+        return netG_transformer(boundary, ngf=config["model"]["ngf"],
+                                n_blocks=config["model"]["n_blocks"], test=True,
+                                batch_stat=_inference_stat(batch_stat))
+
+
+def decode_boundaries(boundary, config, batch_stat=False, dropout=False):
+    """A decoder run's generator on ``boundary`` (N, 15, 64, 64) -> faces (N, 3, 256, 256),
+    under ``DECODER_SCOPE``; ``dropout`` keeps the authors' test-time dropout."""
+    with nn.parameter_scope(DECODER_SCOPE):
+        return netG_decoder(boundary, ngf=config["model"]["ngf"], test=True,
+                            batch_stat=_inference_stat(batch_stat), dropout=dropout)
+
+
 # --- Align network and PCA (the transformer's shape loss) -----------------------
 
 ALIGN_OUTPUTS = 212  # 106 landmarks (x, y) in 64 px heatmap coordinates

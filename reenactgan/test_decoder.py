@@ -32,7 +32,7 @@ import nnabla as nn
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from reenactgan.data import CelebVSource, readable_samples  # noqa: E402
-from reenactgan.models import netG_decoder  # noqa: E402
+from reenactgan.models import DECODER_SCOPE, decode_boundaries  # noqa: E402
 from reenactgan.run_files import add_test_arguments, count_to_run, decoder_param_file, \
     encoder_for, load_run_config, resolve_test_paths  # noqa: E402
 from utils.checkpoint import load_network_parameters  # noqa: E402
@@ -60,11 +60,9 @@ def main(argv=None):
     count = count_to_run(args.num_test, len(source), trg)
 
     boundary = nn.Variable((1, 15) + tuple(config["preprocess"]["resize_size"]))
-    with nn.parameter_scope("netG_decoder"):
-        fake = netG_decoder(boundary, ngf=config["model"]["ngf"], test=True,
-                            batch_stat=args.batch_stat or None, dropout=args.dropout)
+    fake = decode_boundaries(boundary, config, args.batch_stat, dropout=args.dropout)
     param_file = decoder_param_file(config, args.param_file)
-    load_network_parameters(param_file, "netG_decoder")
+    load_network_parameters(param_file, DECODER_SCOPE)
 
     skips = SkipTally()
     written = 0

@@ -54,7 +54,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from reenactgan.data import denormalize_image, normalize_image  # noqa: E402
 from reenactgan.frame_sources import batched, open_source  # noqa: E402
-from reenactgan.models import netG_decoder, netG_transformer  # noqa: E402
+from reenactgan.models import DECODER_SCOPE, TRANSFORMER_A2B_SCOPE, decode_boundaries, \
+    transform_boundaries  # noqa: E402
 from reenactgan.run_files import build_encoder, decoder_param_file, encoder_param_file, \
     load_run_config, transformer_param_file  # noqa: E402
 from utils.checkpoint import load_network_parameters  # noqa: E402
@@ -145,23 +146,18 @@ def check_persons(args, transformer, decoder):
 
 def build_chain(args, encoder_cfg, transformer_cfg, decoder_cfg):
     """The three networks in one graph; returns (input, boundary, transformed, face)."""
-    stat = True if args.batch_stat else None
     images = nn.Variable((args.batch_size, 3, 256, 256))
-    boundary = build_encoder(images, encoder_cfg, batch_stat=bool(args.batch_stat))
-    with nn.parameter_scope("netG_transformer"), nn.parameter_scope("netG_A2B"):
-        transformed = netG_transformer(boundary, ngf=transformer_cfg["model"]["ngf"],
-                                       n_blocks=transformer_cfg["model"]["n_blocks"], test=True,
-                                       batch_stat=stat)
-    with nn.parameter_scope("netG_decoder"):
-        face = netG_decoder(transformed, ngf=decoder_cfg["model"]["ngf"], test=True,
-                            batch_stat=stat)
+    boundary = build_encoder(images, encoder_cfg, batch_stat=args.batch_stat)
+    transformed = transform_boundaries(boundary, transformer_cfg, args.batch_stat)
+    face = decode_boundaries(transformed, decoder_cfg, args.batch_stat)
     boundary.persistent = True
     transformed.persistent = True
     load_network_parameters(encoder_param_file(encoder_cfg, args.encoder_param_file),
-                    encoder_cfg.get("model_name", "model"))
+                            encoder_cfg.get("model_name", "model"))
     load_network_parameters(transformer_param_file(transformer_cfg, args.transformer_param_file),
-                    "netG_transformer/netG_A2B")
-    load_network_parameters(decoder_param_file(decoder_cfg, args.decoder_param_file), "netG_decoder")
+                            TRANSFORMER_A2B_SCOPE)
+    load_network_parameters(decoder_param_file(decoder_cfg, args.decoder_param_file),
+                            DECODER_SCOPE)
     return images, boundary, transformed, face
 
 

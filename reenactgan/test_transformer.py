@@ -33,7 +33,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from reenactgan.data import CelebVSource, readable_samples  # noqa: E402
-from reenactgan.models import netG_transformer  # noqa: E402
+from reenactgan.models import TRANSFORMER_A2B_SCOPE, transform_boundaries  # noqa: E402
 from reenactgan.run_files import add_test_arguments, count_to_run, encoder_for, load_run_config, \
     resolve_test_paths, transformer_param_file  # noqa: E402
 from utils.checkpoint import load_network_parameters  # noqa: E402
@@ -60,12 +60,9 @@ def main(argv=None):
     count = count_to_run(args.num_test, len(source), src)
 
     real_A = nn.Variable((1, 15) + tuple(config["preprocess"]["resize_size"]))
-    with nn.parameter_scope("netG_transformer"), nn.parameter_scope("netG_A2B"):
-        fake_B = netG_transformer(real_A, ngf=config["model"]["ngf"],
-                                  n_blocks=config["model"]["n_blocks"], test=True,
-                                  batch_stat=args.batch_stat or None)
+    fake_B = transform_boundaries(real_A, config, args.batch_stat)
     param_file = transformer_param_file(config, args.param_file)
-    load_network_parameters(param_file, "netG_transformer/netG_A2B")
+    load_network_parameters(param_file, TRANSFORMER_A2B_SCOPE)
 
     def boundary(sample):
         return encoder(sample[0][None]) if encoder is not None else sample[0][None]

@@ -42,7 +42,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from config.config_decoder import config as DEFAULTS  # noqa: E402
 from reenactgan.data import Augmentation, CelebVSource, denormalize_image  # noqa: E402
 from reenactgan.losses import bce_gan_loss, l1_loss, linear_decay_lr  # noqa: E402
-from reenactgan.models import netD_decoder, netG_decoder  # noqa: E402
+from reenactgan.models import DECODER_SCOPE, netD_decoder, netG_decoder  # noqa: E402
 from reenactgan.run_files import encoder_for, run_folder  # noqa: E402
 from reenactgan.vgg16 import VGG16_SCOPE, vgg16_features  # noqa: E402
 from utils.checkpoint import load_network_parameters  # noqa: E402
@@ -55,7 +55,7 @@ from utils.training_run import TrainingRun, config_for_run, make_loader, \
     seed_everything  # noqa: E402
 from utils.user_errors import UserError, run_main  # noqa: E402
 
-G_SCOPE = "netG_decoder"
+G_SCOPE = DECODER_SCOPE
 D_SCOPE = "netD_decoder"
 SERIES = ["loss_netG", "loss_gan", "L1_loss", "vgg_feature_loss", "loss_netD"]
 

@@ -53,8 +53,8 @@ from config.config_transformer import config as DEFAULTS  # noqa: E402
 from reenactgan.data import Augmentation, CelebVSource  # noqa: E402
 from reenactgan.losses import heatmap_l1_loss, l1_loss, linear_decay_lr, lsgan_loss, \
     sobel_edges  # noqa: E402
-from reenactgan.models import align_resnet, netD_transformer, netG_transformer, \
-    pca_projection  # noqa: E402
+from reenactgan.models import TRANSFORMER_SCOPE, align_resnet, netD_transformer, \
+    netG_transformer, pca_projection  # noqa: E402
 from reenactgan.run_files import encoder_for, run_folder  # noqa: E402
 from utils.checkpoint import load_network_parameters  # noqa: E402
 from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
@@ -65,7 +65,7 @@ from utils.training_run import TrainingRun, config_for_run, make_loader, \
     seed_everything  # noqa: E402
 from utils.user_errors import UserError, run_main  # noqa: E402
 
-G_SCOPE = "netG_transformer"
+G_SCOPE = TRANSFORMER_SCOPE
 D_SCOPE = "netD_transformer"
 SERIES = ["loss_netG", "loss_gan_A", "loss_gan_B", "loss_cycle_A", "loss_cycle_B",
           "loss_shape_A", "loss_shape_B", "loss_identity_A", "loss_identity_B", "loss_netD",

@@ -302,11 +302,6 @@ def optimize_onnx(model):
 
 # ---------------------------------------------------------------- the project's networks
 
-def _stat_for_generators(batch_stat):
-    # The test scripts' convention: None = running statistics in test mode.
-    return True if batch_stat else None
-
-
 def build_network(name, config, batch_size, batch_stat=False):
     """Build a network of a run: ({input: Variable}, {output: Variable}, parameter scope).
 
@@ -321,21 +316,16 @@ def build_network(name, config, batch_size, batch_stat=False):
         boundary = build_encoder(image, config, batch_stat=bool(batch_stat))
         return O(image=image), O(boundary=boundary), config.get("model_name", "model")
     if name == "transformer":
-        from reenactgan.models import netG_transformer
-        boundary = nn.Variable((batch_size, config["model"].get("output_nc", 15), 64, 64))
-        scope = "netG_transformer/netG_A2B"
-        with nn.parameter_scope(scope):
-            transformed = netG_transformer(boundary, ngf=config["model"]["ngf"],
-                                           n_blocks=config["model"]["n_blocks"], test=True,
-                                           batch_stat=_stat_for_generators(batch_stat))
-        return O(boundary=boundary), O(transformed=transformed), scope
-    if name == "decoder":
-        from reenactgan.models import NUM_BOUNDARIES, netG_decoder
+        from reenactgan.models import NUM_BOUNDARIES, TRANSFORMER_A2B_SCOPE, \
+            transform_boundaries
         boundary = nn.Variable((batch_size, NUM_BOUNDARIES, 64, 64))
-        with nn.parameter_scope("netG_decoder"):
-            face = netG_decoder(boundary, ngf=config["model"]["ngf"], test=True,
-                                batch_stat=_stat_for_generators(batch_stat))
-        return O(boundary=boundary), O(face=face), "netG_decoder"
+        transformed = transform_boundaries(boundary, config, batch_stat)
+        return O(boundary=boundary), O(transformed=transformed), TRANSFORMER_A2B_SCOPE
+    if name == "decoder":
+        from reenactgan.models import DECODER_SCOPE, NUM_BOUNDARIES, decode_boundaries
+        boundary = nn.Variable((batch_size, NUM_BOUNDARIES, 64, 64))
+        face = decode_boundaries(boundary, config, batch_stat)
+        return O(boundary=boundary), O(face=face), DECODER_SCOPE
     if name == "ganimation":
         from ganimation.models import G_SCOPE, NUM_AUS, edit_faces
         size = config["data"]["image_size"]
