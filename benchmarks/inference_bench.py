@@ -51,6 +51,8 @@ import numpy as np
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
 
+from utils.cores import available_cores  # noqa: E402
+
 # The papers' sizes (the configs' defaults): ReenactGAN at 256 px with
 # 64-channel networks, GANimation at 128 px with 6 residual blocks.
 PAPER_CONFIGS = {
@@ -288,13 +290,6 @@ def markdown_table(report):
                          entry["nnabla_fraction_one_core"], entry["onnxruntime_gflops"],
                          entry["onnxruntime_fraction"]))
     return "\n".join(lines)
-
-
-def available_cores():
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 DEPLOY_MODULES = {"onnxruntime": "onnxruntime", "onnx": "onnx",

@@ -34,7 +34,7 @@ import pickle
 import cv2
 import numpy as np
 
-from utils.image_io import read_rgb
+from utils.image_io import read_rgb, to_network_image
 from utils.user_errors import UserError
 
 # OpenFace's regressed AUs in its (alphabetical) column order: the order the
@@ -186,10 +186,6 @@ def read_au_vectors(path):
     if not vectors:
         raise UserError("{} holds no AU vectors".format(path))
     return vectors
-
-
-def to_network_image(rgb_uint8_hwc):
-    return rgb_uint8_hwc.transpose(2, 0, 1).astype(np.float32) / 127.5 - 1.0
 
 
 def mask_to_uint8(mask_chw):

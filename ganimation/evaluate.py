@@ -46,14 +46,14 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from ganimation.data import AU_SCALE, NUM_AUS, AUFaceSource, mask_to_uint8, resize_face, \
-    to_network_image  # noqa: E402
-from ganimation.models import REGRESSOR_SCOPE, au_regressor  # noqa: E402
+from ganimation.data import AU_SCALE, NUM_AUS, AUFaceSource, mask_to_uint8, \
+    resize_face  # noqa: E402
 from ganimation.editor import ExpressionEditor, generator_param_file, load_run  # noqa: E402
+from ganimation.models import REGRESSOR_SCOPE, au_regressor  # noqa: E402
 from utils.atomic_files import atomic_write_text, ensure_writable_dir  # noqa: E402
 from utils.checkpoint import load_parameters_checked, save_parameters_atomic  # noqa: E402
 from utils.context import setup_context  # noqa: E402
-from utils.image_io import to_uint8_image, write_image  # noqa: E402
+from utils.image_io import to_network_image, to_uint8_image, write_image  # noqa: E402
 from utils.image_metrics import network_image_scores  # noqa: E402
 from utils.monitoring import labelled_row, progress  # noqa: E402
 from utils.run_paths import RunPaths  # noqa: E402

@@ -52,14 +52,15 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from ganimation.data import AU_SCALE, AUFaceSource, assignments_label, mask_to_uint8, \
-    parse_au_assignments, read_au_vectors, to_network_image  # noqa: E402
+    parse_au_assignments, read_au_vectors  # noqa: E402
 from ganimation.editor import ExpressionEditor, generator_param_file, load_run  # noqa: E402
 from ganimation.models import D_SCOPE, criticise  # noqa: E402
 from utils.checkpoint import load_network_parameters  # noqa: E402
 from utils.context import setup_context  # noqa: E402
 from utils.face_crop import crop_square  # noqa: E402
 from utils.face_landmarks import find_face_box  # noqa: E402
-from utils.image_io import read_rgb, to_uint8_image, write_image, write_video  # noqa: E402
+from utils.image_io import read_rgb, to_network_image, to_uint8_image, write_image, \
+    write_video  # noqa: E402
 from utils.monitoring import progress, tile_images  # noqa: E402
 from utils.run_paths import RunPaths  # noqa: E402
 from utils.user_errors import CorruptSampleError, SkipTally, UserError, check_positive, \

@@ -50,7 +50,8 @@ import numpy as np  # noqa: E402
 from reenactgan import models, vgg16  # noqa: E402
 from utils import torch_checkpoint  # noqa: E402
 from utils.atomic_files import atomic_path  # noqa: E402
-from utils.checkpoint import load_parameters_checked  # noqa: E402
+from utils.checkpoint import h5_parameter_shapes, load_parameters_checked, \
+    short_list  # noqa: E402
 from utils.user_errors import UserError, run_main  # noqa: E402
 
 NETWORKS = ("align", "pca", "encoder", "transformer", "decoder", "vgg16")
@@ -63,14 +64,6 @@ _BN = {"weight": "bn/gamma", "bias": "bn/beta", "running_mean": "bn/mean",
 _LINEAR = {"weight": "affine/W", "bias": "affine/b"}
 _KINDS = {"conv": _CONV, "deconv": _DECONV, "bn": _BN, "linear": _LINEAR}
 _NOT_TRAINED = ("bn/mean", "bn/var")
-
-
-def _short_list(names, limit=4):
-    names = list(names)
-    text = ", ".join(names[:limit])
-    if len(names) > limit:
-        text += " and {} more".format(len(names) - limit)
-    return text
 
 
 # ------------------------------------------------------------ name mapping
@@ -135,7 +128,7 @@ def _map_state(state, rule, network, source):
         if guess and guess != network:
             hint = " (the keys look like {}; is this the right command?)".format(guess)
         raise UserError("{}: {} tensor(s) have no counterpart in the NNabla {} network: {}{}"
-                        .format(source, len(unknown), network, _short_list(unknown), hint))
+                        .format(source, len(unknown), network, short_list(unknown), hint))
     return params
 
 
@@ -377,25 +370,13 @@ def network_for(kind, shapes, source):
     raise ValueError("unknown network kind {}".format(kind))
 
 
-def _h5_shapes(path):
-    import h5py
-    shapes = {}
-    try:
-        with h5py.File(path, "r") as f:
-            f.visititems(lambda name, node: shapes.__setitem__(name, tuple(node.shape))
-                         if isinstance(node, h5py.Dataset) else None)
-    except OSError as err:
-        raise UserError("{} is not a readable HDF5 file: {}".format(path, err))
-    return shapes
-
-
 def verify_file(path, kind, expected=None):
     """Build the ``kind`` network in a private scope and load ``path`` strictly.
 
     ``expected`` ({name: array}) is compared with what was loaded.  Returns
     the :class:`Network`.  Raises UserError on any mismatch.
     """
-    network = network_for(kind, _h5_shapes(path), path)
+    network = network_for(kind, h5_parameter_shapes(path), path)
     private = collections.OrderedDict()
     with nn.parameter_scope("", private):
         with nn.parameter_scope(network.scope):
@@ -526,7 +507,7 @@ def convert_vgg16(inputs, output, log=print):
         r"^(features|classifier)\.\d+\.(weight|bias)$", key)]
     if other:
         raise UserError("{}: {} tensor(s) are not VGG16 layers: {}".format(
-            source, len(other), _short_list(other)))
+            source, len(other), short_list(other)))
     log("kept the {} tensors of conv1_1 ... conv3_3 (relu2_2 and relu3_3 need no more); "
         "dropped {}".format(len(kept), len(state) - len(kept)))
     params = _map_state(kept, _vgg16_rule, "vgg16", source)

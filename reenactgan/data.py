@@ -28,16 +28,12 @@ import numpy as np
 from utils.boundary_heatmaps import draw_boundary_heatmaps
 from utils.face_crop import crop_face, flip_heatmaps, flip_landmarks, random_similarity, \
     scale_affine, transform_points, warp_heatmaps, warp_image
-from utils.image_io import read_rgb
+from utils.image_io import read_rgb, to_network_image
 from utils.landmark_files import WFLW_ANNOTATION, celebv_list_path, check_landmarks_inside, \
     find_wflw_root, list_celebv_persons, parse_wflw_line, read_celebv_frames, read_lines
 from utils.user_errors import CorruptSampleError, SkipTally, UserError
 
 IMAGE_SIZE = 256
-
-
-def normalize_image(rgb_uint8_hwc):
-    return (rgb_uint8_hwc.transpose(2, 0, 1).astype(np.float32) / 127.5 - 1.0)
 
 
 def denormalize_image(chw):
@@ -208,7 +204,7 @@ class WFLWSource:
             maps = self.render(landmarks)
         else:
             maps = heatmaps.astype(np.float32) / 255.0
-        return normalize_image(image), maps
+        return to_network_image(image), maps
 
 
 class CelebVSource:
@@ -282,7 +278,7 @@ class CelebVSource:
         result = []
         for kind in self.outputs:
             if kind == "image":
-                result.append(normalize_image(image))
+                result.append(to_network_image(image))
             elif kind == "landmarks":
                 result.append(np.asarray(landmarks, dtype=np.float32))
             elif not augment and kind in self.cache and name in self.cache[kind]:

@@ -52,7 +52,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from reenactgan.data import denormalize_image, normalize_image  # noqa: E402
+from reenactgan.data import denormalize_image  # noqa: E402
 from reenactgan.frame_sources import batched, open_source  # noqa: E402
 from reenactgan.models import DECODER_SCOPE, TRANSFORMER_A2B_SCOPE, decode_boundaries, \
     transform_boundaries  # noqa: E402
@@ -63,7 +63,7 @@ from utils.atomic_files import check_creatable_dir, ensure_writable_dir  # noqa:
 from utils.boundary_heatmaps import draw_boundary_heatmaps, heatmaps_to_image  # noqa: E402
 from utils.context import setup_context  # noqa: E402
 from utils.deploy import onnx_runner  # noqa: E402
-from utils.image_io import write_image, write_video  # noqa: E402
+from utils.image_io import to_network_image, write_image, write_video  # noqa: E402
 from utils.monitoring import progress, tile_images  # noqa: E402
 from utils.run_paths import RunPaths  # noqa: E402
 from utils.user_errors import UserError, check_positive, run_main  # noqa: E402
@@ -202,7 +202,7 @@ def network_batch(batch, batch_size):
 
     Only the real frames' results are kept.
     """
-    stacked = np.stack([normalize_image(f.image) for f in batch])
+    stacked = np.stack([to_network_image(f.image) for f in batch])
     if len(batch) < batch_size:
         stacked = np.concatenate([stacked, np.repeat(stacked[-1:], batch_size - len(batch), 0)])
     return stacked

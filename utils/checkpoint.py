@@ -116,8 +116,8 @@ def require_final_parameters(run_dir, pattern, what, options, subfolder=""):
     return found
 
 
-def _h5_parameter_shapes(path):
-    """{name: shape} of an nnabla parameter file, checked before loading it."""
+def h5_parameter_shapes(path):
+    """{name: shape} of an nnabla parameter file, checked (one-line errors) before loading it."""
     if not os.path.isfile(path):
         raise UserError("parameter file {} not found".format(path))
     if not h5py.is_hdf5(path):
@@ -144,7 +144,8 @@ def _h5_parameter_shapes(path):
     return shapes
 
 
-def _short_list(names, limit=5):
+def short_list(names, limit=5):
+    """``a, b, c and 4 more``: names for a one-line message, sorted."""
     names = sorted(names)
     text = ", ".join(names[:limit])
     if len(names) > limit:
@@ -160,7 +161,7 @@ def load_parameters_checked(path, scope, expected=None, strict=False):
     ``strict`` the names must match too (missing: in the network but not in
     the file; unexpected: in the file but not in the network).
     """
-    in_file = _h5_parameter_shapes(path)
+    in_file = h5_parameter_shapes(path)
     reference = {name: tuple(v.shape) for name, v in _scope_parameters(scope).items()}
     if expected:
         reference.update({name: tuple(shape) for name, shape in expected.items()})
@@ -178,9 +179,9 @@ def load_parameters_checked(path, scope, expected=None, strict=False):
         unexpected = set(in_file) - set(reference)
         problems = []
         if missing:
-            problems.append("missing {}".format(_short_list(missing)))
+            problems.append("missing {}".format(short_list(missing)))
         if unexpected:
-            problems.append("unexpected {}".format(_short_list(unexpected)))
+            problems.append("unexpected {}".format(short_list(unexpected)))
         if problems:
             raise UserError("{} does not match the network under scope '{}': {}".format(
                 path, scope, "; ".join(problems)))

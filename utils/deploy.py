@@ -50,6 +50,7 @@ import nnabla.functions as F
 import numpy as np
 
 from .atomic_files import atomic_path
+from .cores import available_cores
 from .user_errors import UserError
 
 INSTALL_HINT = ("install them with: pip install -r requirements-deploy.txt && "
@@ -79,14 +80,6 @@ def require_deploy_packages(need_runtime=True, need_converter=True):
     if missing:
         raise UserError("ONNX export and inference need {} ({} missing); {}".format(
             ", ".join(package for _, package in modules), ", ".join(missing), INSTALL_HINT))
-
-
-def default_threads():
-    """All the cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 # ---------------------------------------------------------------- graphs
@@ -486,7 +479,7 @@ class OnnxRunner:
     def __init__(self, path, threads=None, streams=1):
         require_deploy_packages(need_converter=False)
         import onnxruntime as ort
-        threads = threads or default_threads()
+        threads = threads or available_cores()
         self.streams = max(1, min(int(streams), threads))
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(1, threads // self.streams)
@@ -546,7 +539,7 @@ def onnx_runner(name, config, param_file, batch_size, batch_stat=False, threads=
     ONNX file holds one group's batch.
     """
     require_deploy_packages()
-    streams = parallel_streams(batch_size, threads or default_threads(), batch_stat)
+    streams = parallel_streams(batch_size, threads or available_cores(), batch_stat)
     path = cached_onnx(name, config, param_file, batch_size // streams, batch_stat)
     return OnnxRunner(path, threads=threads, streams=streams)
 

@@ -134,6 +134,11 @@ def _check_rgb(array, what):
     return array
 
 
+def to_network_image(rgb_uint8_hwc):
+    """An HxWx3 uint8 picture as a network image, (3, H, W) float32 in [-1, 1]."""
+    return rgb_uint8_hwc.transpose(2, 0, 1).astype(np.float32) / 127.5 - 1.0
+
+
 def to_uint8_image(chw):
     """A network image, (3, H, W) in [-1, 1], as an HxWx3 uint8 picture."""
     return np.rint(np.clip((np.asarray(chw).transpose(1, 2, 0) + 1.0) * 127.5, 0, 255)
