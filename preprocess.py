@@ -55,7 +55,6 @@ Examples:
         --out-dir datasets/CelebV --append
 """
 import argparse
-import collections
 import csv
 import functools
 import io
@@ -70,8 +69,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from reenactgan.data import HeatmapRenderer  # noqa: E402
 from utils.atomic_files import atomic_path, check_creatable_dir, ensure_writable_dir  # noqa: E402
-from utils.boundary_heatmaps import draw_boundary_heatmaps, heatmaps_to_image  # noqa: E402
+from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
 from utils.face_crop import crop_face  # noqa: E402
 from utils.face_landmarks import DETECTORS, FaceAligner, PersonWriter, \
     video_frame_count  # noqa: E402
@@ -80,15 +80,11 @@ from utils.landmark_files import WFLW_ANNOTATION, check_landmarks_inside, find_w
     parse_wflw_line, read_celebv_annotations, read_lines  # noqa: E402
 from utils.monitoring import progress  # noqa: E402
 from utils.npz_stream import NpzStreamWriter  # noqa: E402
-from utils.user_errors import CorruptSampleError, UserError, run_main  # noqa: E402
+from utils.user_errors import CorruptSampleError, SkipTally, UserError, run_main  # noqa: E402
 
 IMAGE_SIZE = 256
 # Photos of a folder are independent shots unless the user says otherwise.
 DEFAULT_SMOOTHING = {"video": 0.5, "images": 0.0}
-
-HeatmapOptions = collections.namedtuple(
-    "HeatmapOptions", "resize_size line_thickness gaussian_kernel gaussian_sigma port_compatible")
-
 
 def get_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -175,19 +171,11 @@ def get_args(argv=None):
     return args
 
 
-def heatmap_options(args):
-    return HeatmapOptions(tuple(args.resize_size), args.line_thickness,
-                          tuple(args.gaussian_kernel), args.gaussian_sigma,
-                          args.port_compatible_boundaries)
-
-
-def draw(landmarks, image_shape, options, out_size=None):
-    return draw_boundary_heatmaps(landmarks, image_shape,
-                                  out_size=out_size or options.resize_size,
-                                  line_thickness=options.line_thickness,
-                                  gaussian_kernel=options.gaussian_kernel,
-                                  gaussian_sigma=options.gaussian_sigma,
-                                  port_compatible=options.port_compatible)
+def heatmap_renderer(args):
+    return HeatmapRenderer({"resize_size": args.resize_size, "line_thickness": args.line_thickness,
+                            "gaussian_kernel": args.gaussian_kernel,
+                            "gaussian_sigma": args.gaussian_sigma,
+                            "port_compatible_boundaries": args.port_compatible_boundaries})
 
 
 def bounded_map(function, items, workers, window=64):
@@ -210,28 +198,6 @@ def bounded_map(function, items, workers, window=64):
                 yield result
 
 
-class SkipCounter:
-    """Counts skipped samples by reason and prints a summary."""
-
-    def __init__(self):
-        self.reasons = collections.Counter()
-        self.examples = {}
-
-    def skip(self, error):
-        self.reasons[error.reason] += 1
-        self.examples.setdefault(error.reason, str(error))
-
-    def summary(self, label, written):
-        skipped = sum(self.reasons.values())
-        text = "{}: {} written, {} skipped".format(label, written, skipped)
-        if skipped:
-            text += " (" + ", ".join("{} {}".format(n, r) for r, n in
-                                     sorted(self.reasons.items())) + ")"
-        print(text)
-        for reason, example in sorted(self.examples.items()):
-            print("  e.g. {}: {}".format(reason, example))
-
-
 # --- CelebV -------------------------------------------------------------------
 
 def process_celebv_sample(entry, image_dir, options):
@@ -245,8 +211,8 @@ def process_celebv_sample(entry, image_dir, options):
             image = cv2.resize(image, (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_AREA)
             landmarks = (landmarks + 0.5) * [IMAGE_SIZE / width, IMAGE_SIZE / height] - 0.5
         shape = (IMAGE_SIZE, IMAGE_SIZE)
-        heatmap = draw(landmarks, shape, options)
-        resized_heatmap = draw(landmarks, shape, options, out_size=shape)
+        heatmap = options.uint8(landmarks, shape)
+        resized_heatmap = options.uint8(landmarks, shape, size=shape)
     except CorruptSampleError as err:
         return name, err
     return name, (image.transpose(2, 0, 1).copy(), heatmap, resized_heatmap)
@@ -285,7 +251,7 @@ def celebv_persons(src_dir, names):
 def preprocess_celebv(args):
     persons = celebv_persons(args.src_dir, args.celeb_name_list)
     out_dir = check_creatable_dir(args.out_dir)
-    options = heatmap_options(args)
+    options = heatmap_renderer(args)
     for person, folder in persons:
         # Always the full list (train and test), whatever split files exist:
         # the port took the last *.txt, which after a split left out the test set.
@@ -294,9 +260,9 @@ def preprocess_celebv(args):
         if not entries and not bad_lines:
             raise UserError("{} lists no image".format(list_path))
         ensure_writable_dir(out_dir)
-        skips = SkipCounter()
+        skips = SkipTally()
         for number, message in bad_lines:
-            skips.skip(CorruptSampleError(message, "bad annotation line"))
+            skips.add(CorruptSampleError(message, "bad annotation line"))
         worker = functools.partial(process_celebv_sample, image_dir=os.path.join(folder, "Image"),
                                    options=options)
         vis_dir = os.path.join(out_dir, person, "Image") if args.save_boundary_image else None
@@ -307,10 +273,10 @@ def preprocess_celebv(args):
             results = bounded_map(worker, entries, args.workers)
             for name, result in progress(results, total=len(entries), desc=person):
                 if isinstance(result, CorruptSampleError):
-                    skips.skip(result)
+                    skips.add(result)
                     continue
                 if name in images.keys:
-                    skips.skip(CorruptSampleError("{} listed twice".format(name),
+                    skips.add(CorruptSampleError("{} listed twice".format(name),
                                                   "duplicate image name"))
                     continue
                 image, heatmap, resized_heatmap = result
@@ -322,10 +288,10 @@ def preprocess_celebv(args):
                              heatmaps_to_image(heatmap))
                 written += 1
             if written == 0:
-                skips.summary("CelebV {}".format(person), written)
+                skips.report("CelebV {}".format(person), written)
                 raise UserError("no usable image in {} (see the skipped samples above)".format(
                     list_path))
-        skips.summary("CelebV {}".format(person), written)
+        skips.report("CelebV {}".format(person), written)
 
 
 # --- WFLW ---------------------------------------------------------------------
@@ -338,7 +304,7 @@ def process_wflw_sample(numbered_line, image_dir, annotation_path, margin, optio
         image = read_rgb(os.path.join(image_dir, face.image_path))
         check_landmarks_inside(face.landmarks, image.shape[0], image.shape[1], where)
         crop, landmarks = crop_face(image, face.landmarks, face.box, IMAGE_SIZE, margin)
-        heatmap = draw(landmarks, crop.shape[:2], options)
+        heatmap = options.uint8(landmarks, crop.shape[:2])
     except CorruptSampleError as err:
         return number, None, err
     return number, face.image_path, (crop.transpose(2, 0, 1).copy(), heatmap,
@@ -353,8 +319,8 @@ def preprocess_wflw(args):
     lines = read_lines(annotation_path)
     worker = functools.partial(process_wflw_sample, image_dir=os.path.join(root, "WFLW_images"),
                                annotation_path=annotation_path, margin=args.crop_margin,
-                               options=heatmap_options(args))
-    skips = SkipCounter()
+                               options=heatmap_renderer(args))
+    skips = SkipTally()
     rows = [["saved_name", "real_name"]]
     vis_dirs = None
     if args.save_boundary_image:
@@ -366,7 +332,7 @@ def preprocess_wflw(args):
         results = bounded_map(worker, lines, args.workers)
         for number, real_name, result in progress(results, total=len(lines), desc="WFLW " + mode):
             if isinstance(result, CorruptSampleError):
-                skips.skip(result)
+                skips.add(result)
                 continue
             # The key keeps the line number, as the port's, so keys map to lines.
             saved_name = "{}_{}.png".format(mode, number)
@@ -379,7 +345,7 @@ def preprocess_wflw(args):
                 save_png(os.path.join(vis_dirs[0], saved_name), heatmaps_to_image(heatmap))
                 save_png(os.path.join(vis_dirs[1], saved_name), crop.transpose(1, 2, 0))
         if len(rows) == 1:
-            skips.summary("WFLW {}".format(mode), 0)
+            skips.report("WFLW {}".format(mode), 0)
             raise UserError("no usable face in {} (see the skipped samples above)".format(
                 annotation_path))
         text = io.StringIO()
@@ -387,7 +353,7 @@ def preprocess_wflw(args):
         with atomic_path(os.path.join(out_dir, "{}_data.csv".format(mode))) as tmp:
             with open(tmp, "w") as f:
                 f.write(text.getvalue())
-    skips.summary("WFLW {}".format(mode), len(rows) - 1)
+    skips.report("WFLW {}".format(mode), len(rows) - 1)
 
 
 # --- one's own face: a video or a folder of photos ------------------------------
@@ -428,7 +394,7 @@ def preprocess_own_face(args):
     writer = PersonWriter(args.out_dir, args.person_name, args.append, args.overwrite,
                           args.num_train, expected_frames=expected)
     aligner = FaceAligner(IMAGE_SIZE, "celebv", args.detector, args.landmark_model, args.smoothing)
-    skips = SkipCounter()
+    skips = SkipTally()
     processed = 0
     started = time.perf_counter()
     try:
@@ -436,16 +402,16 @@ def preprocess_own_face(args):
             processed += 1
             if isinstance(image, CorruptSampleError):
                 aligner.reset()
-                skips.skip(image)
+                skips.add(image)
                 continue
             face = aligner(image, step)
             if face is None:
-                skips.skip(CorruptSampleError("{}: no face found".format(label), "no face found"))
+                skips.add(CorruptSampleError("{}: no face found".format(label), "no face found"))
                 continue
             writer.add(face.crop, face.landmarks, source=label)
         elapsed = time.perf_counter() - started
         # Before close(), which refuses a person without frames: the summary says why.
-        skips.summary("{} ({})".format(args.person_name, writer.folder), writer.added)
+        skips.report("{} ({})".format(args.person_name, writer.folder), writer.added)
         notes = writer.close()
     except BaseException:
         writer.discard()  # no crops without their landmark list

@@ -51,10 +51,14 @@ class HeatmapRenderer:
                            gaussian_sigma=preprocess.get("gaussian_sigma", 3),
                            port_compatible=preprocess.get("port_compatible_boundaries", False))
 
-    def __call__(self, landmarks, image_shape=(IMAGE_SIZE, IMAGE_SIZE), size=None):
-        maps = draw_boundary_heatmaps(landmarks, image_shape, out_size=size or self.size,
+    def uint8(self, landmarks, image_shape=(IMAGE_SIZE, IMAGE_SIZE), size=None):
+        """(15, H, W) uint8 maps, as the caches store them; ``size`` defaults to resize_size."""
+        return draw_boundary_heatmaps(landmarks, image_shape, out_size=size or self.size,
                                       **self.kwargs)
-        return maps.astype(np.float32) / 255.0
+
+    def __call__(self, landmarks, image_shape=(IMAGE_SIZE, IMAGE_SIZE), size=None):
+        """The maps in [0, 1], as the networks see them."""
+        return self.uint8(landmarks, image_shape, size).astype(np.float32) / 255.0
 
 
 class Augmentation:

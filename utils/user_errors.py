@@ -83,6 +83,16 @@ class SkipTally:
         return "{}: skipped {} ({}), e.g. {}".format(label, len(self), self.text(),
                                                      self.example())
 
+    def report(self, label, written):
+        """Print a data-preparation summary: ``label: <written> written, <n> skipped
+        (counts by reason)``, then one example of each reason."""
+        text = "{}: {} written, {} skipped".format(label, written, len(self))
+        if len(self):
+            text += " ({})".format(self.text())
+        print(text)
+        for reason, example in sorted(self.examples.items()):
+            print("  e.g. {}: {}".format(reason, example))
+
     def finish(self, label, written):
         """End of a test script's loop: print what ``label`` skipped, if anything,
         and stop with a one-line error when not one sample could be used."""
