@@ -52,8 +52,8 @@ from utils.config import add_config_arguments  # noqa: E402
 from utils.context import data_parallel_communicator, setup_context  # noqa: E402
 from utils.image_io import to_uint8_image  # noqa: E402
 from utils.monitoring import progress, tile_images  # noqa: E402
-from utils.training_run import TrainingRun, config_for_run, make_loader, \
-    seed_everything  # noqa: E402
+from utils.training_run import TrainingRun, config_for_run, make_loader, seed_everything, \
+    solver_step  # noqa: E402
 from utils.user_errors import UserError, run_main  # noqa: E402
 
 GRADIENT_PENALTY_MODES = ("authors", "merged")
@@ -136,19 +136,12 @@ def make_solvers(config):
     return solvers
 
 
-def _no_check(name, loss):
+def _no_check(name, value):
     pass
 
 
 def _step(name, loss, solver, check, comm=None):
-    loss.forward(clear_no_need_grad=True)
-    check(name, loss)
-    solver.zero_grad()
-    loss.backward(clear_buffer=True)
-    if comm is not None:
-        comm.all_reduce([p.grad for p in solver.get_parameters().values()], division=True,
-                        inplace=False)
-    solver.update()
+    solver_step(loss, solver, lambda value: check(name, value), comm)
 
 
 def critic_step(graph, solver_D, alpha_rng, mode, check=_no_check, comm=None):
@@ -284,8 +277,8 @@ def main(argv=None):
             solver.set_learning_rate(lr)
             values["learning_rate"] = lr
 
-        def check(name, loss, iteration=iteration):
-            run.check(iteration, {name: loss.d})
+        def check(name, value, iteration=iteration):
+            run.check(iteration, {name: value})
 
         graph.fill(loader.next())
         game = epoch >= warmup

@@ -137,18 +137,9 @@ class TrainingRun:
         check_finite(iteration, losses, self.last_checkpoint)
 
     def update(self, iteration, name, loss, solver, weight_decay=0.0):
-        """One solver step on ``loss``: forward, NaN check, backward, gradient
-        all-reduce across processes, weight decay, update."""
-        loss.forward(clear_no_need_grad=True)
-        self.check(iteration, {name: loss.d})
-        solver.zero_grad()
-        loss.backward(clear_buffer=True)
-        if self.comm is not None:
-            grads = [p.grad for p in solver.get_parameters().values()]
-            self.comm.all_reduce(grads, division=True, inplace=False)
-        if weight_decay:
-            solver.weight_decay(weight_decay)
-        solver.update()
+        """One :func:`solver_step` on ``loss``, its value checked as ``name``."""
+        solver_step(loss, solver, lambda value: self.check(iteration, {name: value}), self.comm,
+                    weight_decay)
 
     def log(self, iteration, losses):
         """Record losses ``{series: value}`` for ``iteration``."""
@@ -178,6 +169,22 @@ class TrainingRun:
         if self.is_main:
             return save_parameters_atomic(os.path.join(self.run_dir, filename), scope)
         return None
+
+
+def solver_step(loss, solver, check=None, comm=None, weight_decay=0.0):
+    """Forward ``loss``, ``check(value)`` it (the NaN guard), backward, all-reduce the
+    gradients across processes, weight decay, update."""
+    loss.forward(clear_no_need_grad=True)
+    if check is not None:
+        check(loss.d)
+    solver.zero_grad()
+    loss.backward(clear_buffer=True)
+    if comm is not None:
+        grads = [p.grad for p in solver.get_parameters().values()]
+        comm.all_reduce(grads, division=True, inplace=False)
+    if weight_decay:
+        solver.weight_decay(weight_decay)
+    solver.update()
 
 
 def make_loader(source, batch_size, seed, train=True, comm=None, threads=2):
