@@ -56,7 +56,7 @@ from ganimation.data import AU_SCALE, AUFaceSource, assignments_label, mask_to_u
 from ganimation.editor import ExpressionEditor, generator_param_file, load_run  # noqa: E402
 from ganimation.models import D_SCOPE, criticise  # noqa: E402
 from utils.checkpoint import load_network_parameters  # noqa: E402
-from utils.context import setup_context  # noqa: E402
+from utils.context import add_inference_arguments, setup_inference  # noqa: E402
 from utils.face_crop import crop_square  # noqa: E402
 from utils.face_landmarks import find_face_box  # noqa: E402
 from utils.image_io import read_rgb, to_network_image, to_uint8_image, write_image, \
@@ -243,25 +243,15 @@ def build_parser():
                         help="also write the attention and colour masks")
     parser.add_argument("--out-dir", default=None)
     parser.add_argument("--seed", type=int, default=0, help="choice of transfer targets")
-    parser.add_argument("--backend", choices=("nnabla", "onnxruntime"), default="nnabla",
-                        help="run the generator in nnabla (--context) or exported to ONNX on "
-                             "onnxruntime (CPU)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="onnxruntime threads (default: all cores)")
-    parser.add_argument("--context", default="cudnn")
-    parser.add_argument("--device-id", type=int, default=0)
-    return parser
+    return add_inference_arguments(parser, "generator")
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.paste_back and not args.image:
         raise UserError("--paste-back needs --image")
-    if args.threads is not None and args.threads < 1:
-        raise UserError("--threads must be at least 1")
     config = load_run(args.config)
-    # onnxruntime runs on the CPU; nnabla then only exports and runs the critic.
-    setup_context(args.context if args.backend == "nnabla" else "cpu", args.device_id)
+    setup_inference(args)  # with onnxruntime, nnabla runs only the critic, on the CPU
     data, test = config["data"], config["test"]
     num_steps = args.num_steps or test["num_steps"]
     args.fps = check_positive(test["fps"] if args.fps is None else args.fps,

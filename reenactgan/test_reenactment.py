@@ -61,7 +61,7 @@ from reenactgan.run_files import build_encoder, decoder_param_file, encoder_para
 from utils.checkpoint import load_network_parameters  # noqa: E402
 from utils.atomic_files import check_creatable_dir, ensure_writable_dir  # noqa: E402
 from utils.boundary_heatmaps import draw_boundary_heatmaps, heatmaps_to_image  # noqa: E402
-from utils.context import setup_context  # noqa: E402
+from utils.context import add_inference_arguments, setup_inference  # noqa: E402
 from utils.deploy import onnx_runner  # noqa: E402
 from utils.image_io import to_network_image, write_image, write_video  # noqa: E402
 from utils.monitoring import progress, tile_images  # noqa: E402
@@ -106,18 +106,10 @@ def get_args(argv):
                         help="batch statistics in batch norm, as the authors ran their models")
     parser.add_argument("--out-dir", default="reenactment_result")
     parser.add_argument("--info", default=None, help="suffix of the result folder name")
-    parser.add_argument("--backend", choices=("nnabla", "onnxruntime"), default="nnabla",
-                        help="run the networks in nnabla (--context) or exported to ONNX on "
-                             "onnxruntime (CPU)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="onnxruntime threads (default: all cores)")
-    parser.add_argument("--context", default="cudnn")
-    parser.add_argument("--device-id", type=int, default=0)
+    add_inference_arguments(parser)
     args = parser.parse_args(argv)
     if args.batch_size < 1:
         parser.error("--batch-size must be at least 1")
-    if args.threads is not None and args.threads < 1:
-        parser.error("--threads must be at least 1")
     if args.num_test is not None and args.num_test < 1:
         parser.error("-n/--num-test must be at least 1")
     for path in args.video:
@@ -304,8 +296,7 @@ def main(argv=None):
     transformer_cfg = load_run_config(args.transformer_config, "transformer")
     decoder_cfg = load_run_config(args.decoder_config, "decoder")
     check_persons(args, transformer_cfg, decoder_cfg)
-    # onnxruntime runs on the CPU; nnabla only builds the graphs it exports.
-    setup_context(args.context if args.backend == "nnabla" else "cpu", args.device_id)
+    setup_inference(args)
     celebv_dir = args.celebv_dir
     if not args.source and not celebv_dir:
         celebv_dir = RunPaths.of(transformer_cfg).input(transformer_cfg, "train_dir",

@@ -77,6 +77,26 @@ def setup_context(name, device_id=0, type_config="float"):
     return ctx
 
 
+def add_inference_arguments(parser, what="networks"):
+    """--backend, --threads, --context and --device-id of the scripts that run trained networks."""
+    parser.add_argument("--backend", choices=("nnabla", "onnxruntime"), default="nnabla",
+                        help="run the {} in nnabla (--context) or exported to ONNX on "
+                             "onnxruntime (CPU)".format(what))
+    parser.add_argument("--threads", type=int, default=None,
+                        help="onnxruntime threads (default: all cores)")
+    parser.add_argument("--context", default="cudnn")
+    parser.add_argument("--device-id", type=int, default=0)
+    return parser
+
+
+def setup_inference(args):
+    """The context for :func:`add_inference_arguments`' options: onnxruntime runs on the
+    CPU, and nnabla then only builds the graphs it exports (on the CPU too)."""
+    if args.threads is not None and args.threads < 1:
+        raise UserError("--threads must be at least 1")
+    return setup_context(args.context if args.backend == "nnabla" else "cpu", args.device_id)
+
+
 def _mpi_world_size():
     for variable in _MPI_SIZE_VARIABLES:
         value = os.environ.get(variable)
