@@ -13,11 +13,13 @@
 # limitations under the License.
 """Defaults of reenactgan/train_decoder.py (boundaries -> the target's face).
 
-The public port's setting (section D.4 of the spec), with the authors' VGG16
+The public NNabla port's setting, with the authors' VGG16
 layers (relu2_2 and relu3_3) for the feature loss and a learning-rate decay
 that is correct for any number of epochs.
 """
 import time
+
+from config.common import augmentation, boundary_preprocess
 
 config = {
     "experiment_name": time.strftime("%Y%m%d%H%M"),
@@ -60,11 +62,7 @@ config = {
             "vgg16_param_path": "./vgg16.h5",
             "layers": ["relu2_2", "relu3_3"],
         },
-        "augmentation": False,
-        "shift": 10.0 / 256,
-        "scale": 0.03,
-        "rotate": 5.0,
-        "flip": True,
+        **augmentation(),
         "loader_threads": 2,
     },
     "test": {
@@ -79,11 +77,5 @@ config = {
         "keep_last": 3,
         "image_interval": 500,
     },
-    "preprocess": {
-        "resize_size": [64, 64],
-        "line_thickness": 3,
-        "gaussian_kernel": [5, 5],
-        "gaussian_sigma": 3.0,
-        "port_compatible_boundaries": False,
-    },
+    "preprocess": boundary_preprocess(),
 }

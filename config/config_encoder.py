@@ -13,10 +13,12 @@
 # limitations under the License.
 """Defaults of reenactgan/train_encoder.py (the boundary encoder on WFLW).
 
-The values are the public port's (section B.3 of the spec) unless a comment
+The values are the public NNabla port's unless a comment
 says otherwise.  Override any of them with ``--conf my.yaml``.
 """
 import time
+
+from config.common import augmentation, boundary_preprocess
 
 config = {
     "experiment_name": time.strftime("%Y%m%d%H%M"),
@@ -58,13 +60,7 @@ config = {
         "batch_size": 32,
         "lr": 1e-3,
         "weight_decay": 1e-5,
-        # Shift / scale / rotation / flip, applied to the image and the
-        # landmarks (heatmaps are redrawn, so flips swap left and right).
-        "augmentation": False,
-        "shift": 10.0 / 256,
-        "scale": 0.03,
-        "rotate": 5.0,
-        "flip": True,
+        **augmentation(),
         "loader_threads": 2,
     },
     "test": {
@@ -77,12 +73,5 @@ config = {
         "keep_last": 3,
         "num_images": 4,          # result images per epoch
     },
-    "preprocess": {
-        "resize_size": [64, 64],
-        "line_thickness": 3,
-        "gaussian_kernel": [5, 5],
-        "gaussian_sigma": 3.0,
-        "port_compatible_boundaries": False,
-        "crop_margin": 0.1,
-    },
+    "preprocess": boundary_preprocess(crop_margin=0.1),
 }

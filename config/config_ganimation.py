@@ -11,7 +11,7 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Defaults of ganimation/train_ganimation.py: the authors' recipe (spec section D).
+"""Defaults of ganimation/train_ganimation.py: the authors' recipe.
 
 Loss weights are the *effective* ones of the authors' code: their AU weight
 4000 was divided by the batch size 25 inside the loss, which is 160 on an

@@ -13,12 +13,14 @@
 # limitations under the License.
 """Defaults of reenactgan/train_transformer.py (boundary transformer, a CycleGAN).
 
-The public port's one-to-one setting (section C.4 of the spec) is the
+The public NNabla port's one-to-one setting is the
 default; the authors' features are options: ``extra_src_celeb_names``
 (many-to-one), ``edge_filter`` (Sobel before the discriminators),
 ``train.augmentation`` and ``boundary_source: encoder``.
 """
 import time
+
+from config.common import augmentation, boundary_preprocess
 
 config = {
     "experiment_name": time.strftime("%Y%m%d%H%M"),
@@ -81,11 +83,7 @@ config = {
             "pca_dim": 3,
             "align_batch_stat": True,  # both codes ran Align with batch statistics
         },
-        "augmentation": False,
-        "shift": 10.0 / 256,
-        "scale": 0.03,
-        "rotate": 5.0,
-        "flip": True,
+        **augmentation(),
         "loader_threads": 2,
     },
     "test": {
@@ -100,11 +98,5 @@ config = {
         "keep_last": 3,
         "image_interval": 500,      # iterations between result images
     },
-    "preprocess": {
-        "resize_size": [64, 64],
-        "line_thickness": 3,
-        "gaussian_kernel": [5, 5],
-        "gaussian_sigma": 3.0,
-        "port_compatible_boundaries": False,
-    },
+    "preprocess": boundary_preprocess(),
 }

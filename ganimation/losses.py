@@ -13,7 +13,7 @@
 # limitations under the License.
 """Loss terms and the learning-rate schedule of GANimation, as the authors' code reduces them.
 
-The reductions matter as much as the weights (spec sections D.3 and D.4):
+The reductions matter as much as the weights (as in the authors' code):
 the AU term is an element mean (the authors' 4000 / batch 25 = 160 becomes
 a weight that does not depend on the batch size), the attention magnitude is
 a mean, and the attention total variation is a *sum* over the batch.

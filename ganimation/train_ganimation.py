@@ -17,7 +17,7 @@
         [--info name] [--context cpu]
     python ganimation/train_ganimation.py --resume tmp.monitor/ganimation/<experiment>
 
-WGAN-GP as the authors' code runs it (spec section D): each iteration is a
+WGAN-GP as the authors' code runs it: each iteration is a
 critic iteration (adversarial + AU regression on real faces, then the
 gradient penalty, as two Adam steps in "authors" mode or one in "merged"
 mode); every ``critic_iterations``-th iteration also updates the generator

@@ -197,7 +197,7 @@ def test_vgg16_full_size_names_and_shapes(tmp_path):
 
 
 def test_conversion_maps_names_like_the_port(tmp_path):
-    """A few names and layouts of the spec's table (E.2, E.6) on the fixtures."""
+    """A few names and layouts of the torch -> nnabla name table on the fixtures."""
     out = str(tmp_path / "align.h5")
     convert_weights.convert("align", [fixture("align_zip.pth")], out, log=silent)
     state = torch_checkpoint.load_state_dict(fixture("align_zip.pth"))
@@ -514,7 +514,7 @@ def test_authors_align_and_pca_convert_and_run_in_the_shape_loss(tmp_path):
     # (Measured: +3.8 px and +4.6 px, the other axis within 0.5 px.)
     assert moved_x[0] > 2 and abs(moved_x[1]) < 1.5
     assert moved_y[1] > 2 and abs(moved_y[0]) < 1.5
-    # The first two PCA coefficients are global translations (spec E.4);
+    # The first two PCA coefficients are global translations (the authors' pca_init);
     # measured shifts 0.23-0.44 whitened units.
     assert np.abs(codes[1][:2] - codes[0][:2]).max() > 0.1
     assert np.abs(codes[2][:2] - codes[0][:2]).max() > 0.1

@@ -52,7 +52,7 @@ def test_heatmap_recipe_matches_a4_for_one_line():
     expected = cv2.resize(cv2.GaussianBlur(canvas, (5, 5), 3), (64, 64))
     assert np.array_equal(maps[5], expected)
     assert maps[[c for c in range(15) if c != 5]].max() == 0
-    # Measured in the spec: the 64 px peaks lie between about 0.7 and 0.95.
+    # Measured on the port's maps: the 64 px peaks lie between about 0.7 and 0.95.
     assert 0.7 * 255 <= maps[5].max() <= 0.95 * 255
     full = draw_boundary_heatmaps(landmarks, (256, 256), out_size=(256, 256))
     assert full[5].max() == 255  # an axis-aligned line keeps its peak at 256 px
@@ -63,7 +63,7 @@ def test_heatmap_thickness_scales_with_image_size():
     landmarks[51:55] = [(100, 200), (400, 200), (400, 200), (400, 200)]
     big = draw_boundary_heatmaps(landmarks, (512, 512), out_size=(512, 512))
     small = draw_boundary_heatmaps(landmarks / 2, (256, 256), out_size=(256, 256))
-    # Thickness 3 at 256 px covers 5 rows (spec A.4), thickness 6 at 512 px covers 7+.
+    # Thickness 3 at 256 px covers 5 rows (as the port draws), thickness 6 at 512 px covers 7+.
     assert np.count_nonzero(small[5][:, 125] == 255) == 1
     assert np.count_nonzero(small[5][:, 125] > 128) == 5
     assert np.count_nonzero(big[5][:, 250] > 128) >= 7

@@ -45,7 +45,7 @@ from utils.user_errors import UserError  # noqa: E402
 TINY_MODEL = {"g_conv_dim": 8, "g_repeat_num": 1, "d_conv_dim": 8, "d_repeat_num": 3,
               "instance_norm_affine": True, "do_saturate_mask": False}
 
-# The public sample's values (spec A.2), for a pickle written the way Python 2 wrote it.
+# The public sample's values (the authors' aus_openface.pkl), for a pickle written the way Python 2 wrote it.
 SAMPLE_AUS = {
     "N_0000000356_00190": [2.86, 2.27, 1.45, 1.10, 0, 0.65, 0.05, 0, 0.75, 1.65, 0.60, 0, 1.86,
                            0, 0.62, 0.25, 0],
