@@ -64,6 +64,12 @@ config = {
         # The critic's learning rate in those epochs (null: lr_D).  Regressing
         # AUs alone takes a higher rate than the adversarial game tolerates.
         "critic_au_warmup_lr": None,
+        # In the last that many warm-up epochs the generator learns too: its
+        # colour mask, given a face's own AUs, must reproduce the face (L1).
+        # The game then starts from colours that look like faces instead of
+        # noise, which otherwise leaks into the edits wherever the attention
+        # opens (0: off, as the authors).
+        "color_warmup_epochs": 0,
         # "authors": one Adam step for adversarial + AU terms, a second for the
         # penalty; "merged": one step on their sum (every replication).
         "gradient_penalty_mode": "authors",

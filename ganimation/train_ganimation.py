@@ -60,7 +60,7 @@ GRADIENT_PENALTY_MODES = ("authors", "merged")
 CRITIC_SERIES = ["loss_D_total", "D_real", "D_fake", "D_au_mse", "D_gradient_penalty"]
 GENERATOR_SERIES = ["loss_G", "G_adversarial", "G_au_mse", "G_cycle_l1", "G_attention_mean",
                     "G_attention_tv", "mean_attention"]
-SERIES = CRITIC_SERIES + GENERATOR_SERIES + ["learning_rate"]
+SERIES = CRITIC_SERIES + GENERATOR_SERIES + ["G_color_l1", "learning_rate"]
 BASE_LR = {"netG": "lr_G", "netD": "lr_D"}
 
 
@@ -108,6 +108,9 @@ class TrainingGraph:
         self.loss_D = train["lambda_D_prob"] * (self.D_real + self.D_fake) + \
             train["lambda_au"] * self.D_au_mse
         self.loss_D_au = train["lambda_au"] * self.D_au_mse
+        # The colour warm-up: given its own AUs, the colour mask reproduces the face.
+        _, own_color, _ = edit_faces(self.real, self.real_aus, model)
+        self.G_color_l1 = cycle_loss(own_color, self.real)
         self.interpolates = nn.Variable(self.real.shape, need_grad=True)
         interpolate_scores, _ = criticise(self.interpolates, model)
         self.D_gradient_penalty = gradient_penalty(interpolate_scores, self.interpolates)
@@ -118,7 +121,7 @@ class TrainingGraph:
                          self.G_adversarial, self.G_au_mse, self.G_cycle_l1,
                          self.G_attention_mean, self.G_attention_tv, self.mean_attention,
                          self.D_real, self.D_fake, self.D_au_mse, self.loss_D,
-                         self.D_gradient_penalty):
+                         self.D_gradient_penalty, self.G_color_l1):
             variable.persistent = True
 
     def fill(self, batch):
@@ -169,6 +172,12 @@ def critic_au_step(graph, solver_D, check=_no_check, comm=None):
     """A warm-up step: the critic learns to read the AUs of real faces, nothing else."""
     _step("loss_D_au", graph.loss_D_au, solver_D, check, comm)
     return {"D_au_mse": float(graph.D_au_mse.d)}
+
+
+def color_warmup_step(graph, solver_G, check=_no_check, comm=None):
+    """A warm-up step of the generator: its colour mask learns to reproduce the face."""
+    _step("G_color_l1", graph.G_color_l1, solver_G, check, comm)
+    return {"G_color_l1": float(graph.G_color_l1.d)}
 
 
 def generator_step(graph, solver_G, check=_no_check, comm=None):
@@ -236,6 +245,10 @@ def main(argv=None):
     if train["critic_au_warmup_epochs"] < 0:
         raise UserError("train.critic_au_warmup_epochs must be >= 0, got {}".format(
             train["critic_au_warmup_epochs"]))
+    if not 0 <= train["color_warmup_epochs"] <= train["critic_au_warmup_epochs"]:
+        raise UserError("train.color_warmup_epochs must be between 0 and "
+                        "train.critic_au_warmup_epochs ({}), got {}".format(
+                            train["critic_au_warmup_epochs"], train["color_warmup_epochs"]))
     warmup_lr = train["critic_au_warmup_lr"]
     if warmup_lr is not None and (isinstance(warmup_lr, bool) or
                                   not isinstance(warmup_lr, (int, float)) or warmup_lr <= 0):
@@ -284,6 +297,8 @@ def main(argv=None):
         game = epoch >= warmup
         if not game:
             values.update(critic_au_step(graph, solver_D, check, comm))
+            if epoch >= warmup - train["color_warmup_epochs"]:
+                values.update(color_warmup_step(graph, solver_G, check, comm))
         else:
             graph.fake.forward(clear_no_need_grad=True)
             values.update(critic_step(graph, solver_D, alpha_rng, train["gradient_penalty_mode"],

@@ -35,8 +35,8 @@ from ganimation.losses import gradient_penalty, learning_rate, total_variation_s
 from ganimation.models import D_SCOPE, compose, count_parameters, \
     discriminator, edit_faces, generator  # noqa: E402
 from ganimation.test_ganimation import detect_face_box  # noqa: E402
-from ganimation.train_ganimation import AttentionWatch, TrainingGraph, critic_au_step, \
-    critic_step, generator_step, make_solvers  # noqa: E402
+from ganimation.train_ganimation import AttentionWatch, TrainingGraph, color_warmup_step, \
+    critic_au_step, critic_step, generator_step, make_solvers  # noqa: E402
 from utils import synthetic_faces  # noqa: E402
 from utils.batching import BatchIterator  # noqa: E402
 from utils.image_io import read_rgb, read_video_frames, write_video  # noqa: E402
@@ -588,13 +588,31 @@ def test_critic_au_warmup_trains_the_critic_alone(celeba):
             assert np.array_equal(value.d, generator_before[key]), key
 
 
+def test_color_warmup_teaches_the_colour_mask_to_reproduce_the_face(celeba):
+    config = tiny_config()
+    source = gdata.AUFaceSource(celeba, "train", image_size=32, verbose=False)
+    batch = [source.get(i) for i in range(4)]
+    nn.random.seed(0)
+    graph = TrainingGraph(config, 4)
+    graph.fill(tuple(np.stack(parts) for parts in zip(*batch)))
+    solvers = make_solvers(config)
+    solvers["netG"].set_learning_rate(1e-3)
+    with nn.parameter_scope("netD_ganimation"):
+        critic_before = {k: v.d.copy() for k, v in nn.get_parameters().items()}
+    errors = [color_warmup_step(graph, solvers["netG"])["G_color_l1"] for _ in range(40)]
+    assert np.mean(errors[-5:]) < 0.5 * np.mean(errors[:5])
+    with nn.parameter_scope("netD_ganimation"):  # the critic is left alone
+        for key, value in nn.get_parameters().items():
+            assert np.array_equal(value.d, critic_before[key]), key
+
+
 def test_training_with_critic_warmup_saves_only_the_game_epochs(tmp_path, celeba):
     conf = tmp_path / "warm.yaml"
     conf.write_text(yaml.safe_dump({
         "experiment_name": "warm", "logdir": str(tmp_path / "monitor"),
         "data": {"image_size": 32, "loader_threads": 1}, "model": TINY_MODEL,
-        "train": {"batch_size": 6, "critic_au_warmup_epochs": 2, "epochs_no_decay": 1,
-                  "epochs_decay": 0, "critic_iterations": 1},
+        "train": {"batch_size": 6, "critic_au_warmup_epochs": 2, "color_warmup_epochs": 1,
+                  "epochs_no_decay": 1, "epochs_decay": 0, "critic_iterations": 1},
         "monitor": {"interval": 1, "image_interval": 100, "checkpoint_interval": 100}}))
     run_ok("train_ganimation.py", "--data-dir", celeba, "--conf", conf)
     run_dir = tmp_path / "monitor" / "ganimation" / "warm"
@@ -604,17 +622,22 @@ def test_training_with_critic_warmup_saves_only_the_game_epochs(tmp_path, celeba
     assert len((run_dir / "D_au_mse.series.txt").read_text().split("\n")) - 1 == 9
     assert len((run_dir / "loss_G.series.txt").read_text().split("\n")) - 1 == 3
     assert len((run_dir / "D_real.series.txt").read_text().split("\n")) - 1 == 3
+    # The colour warm-up ran in the last warm-up epoch only.
+    assert [int(line.split()[0]) for line in
+            (run_dir / "G_color_l1.series.txt").read_text().splitlines()] == [3, 4, 5]
 
 
-@pytest.mark.parametrize("train, key", [({"critic_au_warmup_epochs": -1}, "epochs"),
-                                        ({"critic_au_warmup_lr": 0}, "lr"),
-                                        ({"critic_au_warmup_lr": "fast"}, "lr")])
+@pytest.mark.parametrize("train, key", [({"critic_au_warmup_epochs": -1}, "critic_au_warmup_epochs"),
+                                        ({"critic_au_warmup_lr": 0}, "critic_au_warmup_lr"),
+                                        ({"critic_au_warmup_lr": "fast"}, "critic_au_warmup_lr"),
+                                        ({"critic_au_warmup_epochs": 1, "color_warmup_epochs": 2},
+                                         "color_warmup_epochs")])
 def test_bad_critic_warmup_is_a_one_line_error(tmp_path, celeba, train, key):
     conf = tmp_path / "bad.yaml"
     conf.write_text(yaml.safe_dump({"logdir": str(tmp_path / "monitor"), "train": train}))
     result = run_script("train_ganimation.py", "--data-dir", celeba, "--conf", conf)
     assert result.returncode != 0 and "Traceback" not in result.stderr
-    assert "train.critic_au_warmup_" + key in result.stderr.strip().splitlines()[-1]
+    assert "train." + key in result.stderr.strip().splitlines()[-1]
     assert not (tmp_path / "monitor").exists()
 
 
