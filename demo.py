@@ -91,7 +91,7 @@ MINI_OVERRIDES = {
                     "train": {"epochs": 1, "batch_size": 4}, "monitor": {"interval": 1}},
     "ganimation": {"model": {"g_conv_dim": 4, "d_conv_dim": 4},
                    "train": {"epochs_no_decay": 1, "epochs_decay": 0, "batch_size": 8,
-                             "critic_au_warmup_epochs": 1},
+                             "critic_au_warmup_epochs": 1, "color_warmup_epochs": 1},
                    "monitor": {"interval": 1}},
 }
 
