@@ -79,7 +79,7 @@ from utils.image_io import list_images, read_rgb, read_video_frames, video_fps  
 from utils.landmark_files import WFLW_ANNOTATION, check_landmarks_inside, find_wflw_root, \
     parse_wflw_line, read_celebv_annotations, read_lines  # noqa: E402
 from utils.monitoring import progress  # noqa: E402
-from utils.npz_stream import NpzStreamWriter  # noqa: E402
+from utils.npz_stream import NpzStreamWriter, pack_member  # noqa: E402
 from utils.user_errors import CorruptSampleError, SkipTally, UserError, run_main  # noqa: E402
 
 IMAGE_SIZE = 256
@@ -201,7 +201,9 @@ def bounded_map(function, items, workers, window=64):
 # --- CelebV -------------------------------------------------------------------
 
 def process_celebv_sample(entry, image_dir, options):
-    """Image and heatmaps of one CelebV frame, or the CorruptSampleError to count."""
+    """Image and heatmaps of one CelebV frame, packed for the npz files (compressing
+    is most of the work, so it happens here, in the worker), and the small heatmap
+    for pictures; or the CorruptSampleError to count."""
     name, landmarks = entry
     try:
         image = read_rgb(os.path.join(image_dir, name))
@@ -215,7 +217,9 @@ def process_celebv_sample(entry, image_dir, options):
         resized_heatmap = options.uint8(landmarks, shape, size=shape)
     except CorruptSampleError as err:
         return name, err
-    return name, (image.transpose(2, 0, 1).copy(), heatmap, resized_heatmap)
+    packed = [pack_member(array) for array in (image.transpose(2, 0, 1), heatmap,
+                                               resized_heatmap)]
+    return name, (packed, heatmap)
 
 
 def celebv_persons(src_dir, names):
@@ -279,10 +283,9 @@ def preprocess_celebv(args):
                     skips.add(CorruptSampleError("{} listed twice".format(name),
                                                   "duplicate image name"))
                     continue
-                image, heatmap, resized_heatmap = result
-                images.add(name, image)
-                heatmaps.add(name, heatmap)
-                big.add(name, resized_heatmap)
+                packed, heatmap = result
+                for writer, member in zip((images, heatmaps, big), packed):
+                    writer.add_packed(name, member)
                 if vis_dir:
                     save_png(os.path.join(vis_dir, os.path.splitext(name)[0] + ".png"),
                              heatmaps_to_image(heatmap))

@@ -71,12 +71,38 @@ def test_celebv_cache_covers_test_split_and_workers_agree(data_root, tmp_path):
                      "--celeb-name-list", "Person_A"])
     preprocess.main(["--dataset", "CelebV", "--src-dir", str(data), "--out-dir", str(two),
                      "--celeb-name-list", "Person_A", "--workers", "2"])
-    first = np.load(str(one / "Person_A_heatmap.npz"))
-    second = np.load(str(two / "Person_A_heatmap.npz"))
-    assert len(first.files) == 6  # train (4) and test (2) images alike
-    for key in first.files:
-        assert np.array_equal(first[key], second[key])
+    for kind in ("image", "heatmap", "resized_heatmap"):
+        first = np.load(str(one / "Person_A_{}.npz".format(kind)))
+        second = np.load(str(two / "Person_A_{}.npz".format(kind)))
+        assert first.files == second.files and len(first.files) == 6  # train (4) + test (2)
+        for key in first.files:
+            assert first[key].dtype == second[key].dtype
+            assert np.array_equal(first[key], second[key])
     assert not (one / "Somebody Else_image.npz").exists()
+
+
+def test_packed_members_make_the_same_npz_as_plain_ones(tmp_path):
+    # The workers compress; the file must be what writing the arrays gives.
+    import zipfile
+    from utils.npz_stream import NpzStreamWriter, pack_member
+    rng = np.random.RandomState(0)
+    arrays = {"a.jpg": rng.randint(0, 255, (3, 256, 256)).astype(np.uint8),
+              "b.jpg": np.zeros((15, 64, 64), np.uint8), "c": np.arange(7.0)}
+    with NpzStreamWriter(str(tmp_path / "plain.npz")) as plain, \
+            NpzStreamWriter(str(tmp_path / "packed.npz")) as packed:
+        for key, array in arrays.items():
+            plain.add(key, array)
+            packed.add_packed(key, pack_member(array))
+    loaded = np.load(str(tmp_path / "packed.npz"))
+    assert loaded.files == list(arrays)
+    for key, array in arrays.items():
+        assert loaded[key].dtype == array.dtype and np.array_equal(loaded[key], array)
+    with zipfile.ZipFile(str(tmp_path / "plain.npz")) as a, \
+            zipfile.ZipFile(str(tmp_path / "packed.npz")) as b:
+        assert b.testzip() is None  # every CRC checks
+        for x, y in zip(a.infolist(), b.infolist()):
+            assert (x.filename, x.CRC, x.file_size, x.compress_size, x.compress_type) == \
+                (y.filename, y.CRC, y.file_size, y.compress_size, y.compress_type)
 
 
 def test_cli_tuple_options_work(data_root, tmp_path):
