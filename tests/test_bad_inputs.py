@@ -1067,6 +1067,12 @@ def build_test_reenactment_unwritable_output(ctx):
                        names=[ctx.path("locked")])
 
 
+@case("test_reenactment", "source_missing", ERROR)
+def build_test_reenactment_source_missing(ctx):
+    return reenactment(ctx, "--source", ctx.path("no_such_clip.mp4"),
+                       names=["no_such_clip.mp4", "not found"])
+
+
 @case("test_reenactment", "fps_zero", ERROR)
 def build_test_reenactment_fps_zero(ctx):
     return reenactment(ctx, "--video", ctx.path("chain.gif"), "--fps", "0", names=["--fps"])
@@ -1193,6 +1199,12 @@ def build_test_ganimation_image_zero_byte_file(ctx):
 def build_test_ganimation_image_rgba_png(ctx):
     photo = images.rgba_png(face_photo(ctx, "me_source.jpg"), ctx.path("me.png"))
     return edit_photo(ctx, photo, check=photo_edited)
+
+
+@case("test_ganimation_image", "image_is_a_folder", ERROR)
+def build_test_ganimation_image_image_is_a_folder(ctx):
+    os.makedirs(ctx.path("photos"))
+    return edit_photo(ctx, ctx.path("photos"), names=[ctx.path("photos"), "is a folder"])
 
 
 @case("test_ganimation_image", "no_face_photo", ERROR)

@@ -43,7 +43,7 @@ from reenactgan.run_files import decoder_param_file, encoder_param_file, load_ru
     transformer_param_file  # noqa: E402
 from tests.conftest import REPO_ROOT  # noqa: E402
 from utils import deploy, synthetic_faces  # noqa: E402
-from utils.image_io import read_rgb, read_video_frames, write_video  # noqa: E402
+from utils.image_io import read_rgb, read_video_frames, video_fps, write_video  # noqa: E402
 from utils.user_errors import UserError  # noqa: E402
 
 PIXEL_TOLERANCE = 2  # uint8 levels between the two backends' pictures
@@ -319,6 +319,7 @@ def test_reenactment_streams_a_video_source_to_a_video(runs, tmp_path):
             "--video", out / "clip_reenacted.mp4")
     written = list(read_video_frames(str(out / "clip_reenacted.mp4")))
     assert len(written) == 5 and written[0].shape == (256, 1280, 3)
+    assert video_fps(str(out / "clip_reenacted.mp4")) == pytest.approx(5.0)  # the source's rate
     assert len(glob.glob(str(out / "clip2Person_B" / "*" / "result" / "*.png"))) == 5
 
 
