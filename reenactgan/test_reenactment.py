@@ -59,7 +59,7 @@ from reenactgan.models import DECODER_SCOPE, TRANSFORMER_A2B_SCOPE, decode_bound
 from reenactgan.run_files import build_encoder, decoder_param_file, encoder_param_file, \
     load_run_config, transformer_param_file  # noqa: E402
 from utils.checkpoint import load_network_parameters  # noqa: E402
-from utils.atomic_files import check_creatable_dir, ensure_writable_dir  # noqa: E402
+from utils.atomic_files import check_creatable_dir  # noqa: E402
 from utils.boundary_heatmaps import draw_boundary_heatmaps, heatmaps_to_image  # noqa: E402
 from utils.context import add_inference_arguments, setup_inference  # noqa: E402
 from utils.deploy import onnx_runner  # noqa: E402
@@ -311,13 +311,12 @@ def main(argv=None):
     label = args.src_celeb_name if not args.source else frames.label
     result_dir = os.path.join(args.out_dir, "{}2{}".format(label, args.trg_celeb_name),
                               experiment, "result")
-    # Every output folder is checked before the first frame: a video that
-    # cannot be written must not stop the run after some panels were written.
-    folders = [result_dir] + [os.path.dirname(os.path.abspath(p)) for p in args.video]
-    for folder in folders:
+    # Every output folder is checked before the first frame (a video that
+    # cannot be written must not stop the run after some panels were written),
+    # and made only by the first file written into it (a source without a
+    # usable frame leaves nothing behind).
+    for folder in [result_dir] + [os.path.dirname(os.path.abspath(p)) for p in args.video]:
         check_creatable_dir(folder)
-    for folder in folders:
-        ensure_writable_dir(folder)
     written, network_seconds = 0, 0.0
     started = time.perf_counter()
     total = len(frames) or None

@@ -1073,6 +1073,14 @@ def build_test_reenactment_source_missing(ctx):
                        names=["no_such_clip.mp4", "not found"])
 
 
+@case("test_reenactment", "no_face_in_the_source", ERROR)
+def build_test_reenactment_no_face_in_the_source(ctx):
+    os.makedirs(ctx.path("photos"))
+    images.no_face_photo(ctx.path("photos", "landscape.jpg"))
+    return reenactment(ctx, "--source", ctx.path("photos"),
+                       names=["no source frame could be used", "no face found"])
+
+
 @case("test_reenactment", "fps_zero", ERROR)
 def build_test_reenactment_fps_zero(ctx):
     return reenactment(ctx, "--video", ctx.path("chain.gif"), "--fps", "0", names=["--fps"])
