@@ -46,7 +46,7 @@ from ganimation.editor import generator_param_file  # noqa: E402
 from reenactgan.run_files import decoder_param_file, encoder_param_file, load_run_config, \
     transformer_param_file  # noqa: E402
 from utils.context import setup_context  # noqa: E402
-from utils.deploy import NETWORK_NAMES, export_network, require_deploy_packages  # noqa: E402
+from utils.deploy import export_network, require_deploy_packages  # noqa: E402
 from utils.user_errors import UserError, run_main  # noqa: E402
 
 PARAMETER_FILES = {
@@ -55,6 +55,7 @@ PARAMETER_FILES = {
     "decoder": decoder_param_file,
     "ganimation": generator_param_file,
 }
+NETWORK_NAMES = tuple(PARAMETER_FILES)
 
 
 def get_args(argv):

@@ -89,8 +89,16 @@ def matmul_worker(repeats):
     return {"gflops": 2.0 * MATMUL_SIZE ** 3 / best / 1e9}
 
 
-def make_runner(plan, backend, network, batch_size, threads):
+def deploy_with_networks():
+    """utils.deploy with the networks of both models declared (by importing them)."""
     from utils import deploy
+    import ganimation.editor  # noqa: F401
+    import reenactgan.run_files  # noqa: F401
+    return deploy
+
+
+def make_runner(plan, backend, network, batch_size, threads):
+    deploy = deploy_with_networks()
     if backend == "nnabla":
         def build(name):
             entry = plan["networks"][name]
@@ -117,7 +125,7 @@ def make_runner(plan, backend, network, batch_size, threads):
 def run_worker(plan, backend, network, batch_size, threads, repeats, min_seconds):
     """Seconds per batch of ``network`` in ``backend``: one warm-up, then timed calls."""
     import resource
-    from utils import deploy  # noqa: F401  (imports counted in the baseline)
+    deploy_with_networks()  # imports counted in the baseline
     if backend == "nnabla":
         from utils.context import setup_context
         setup_context("cpu")
@@ -171,7 +179,7 @@ def network_configs(quick):
 
 def conv_flops_per_frame(name, config):
     """Multiply-adds x 2 of the convolutions and affines of one frame through ``name``."""
-    from utils import deploy
+    deploy = deploy_with_networks()
     total = [0]
     seen = set()  # the outputs share most of the graph: count each function once
 
@@ -205,7 +213,7 @@ def prepare_worker(work_dir, names, batch_sizes, configs, threads, streams):
     starts from its parent's resident memory at fork.
     """
     import nnabla as nn
-    from utils import deploy
+    deploy = deploy_with_networks()
     from utils.checkpoint import save_parameters_atomic
     from utils.context import setup_context
     deploy.require_deploy_packages()

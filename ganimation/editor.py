@@ -15,13 +15,16 @@
 
 Shared by ``test_ganimation.py``, ``evaluate.py`` and ``export.py``.
 """
+import collections
+
 import nnabla as nn
+import nnabla.functions as F
 import numpy as np
 
 from config.config_ganimation import config as DEFAULTS, run_folder
 from ganimation.models import G_SCOPE, NUM_AUS, edit_faces
 from utils.checkpoint import load_network_parameters, require_final_parameters
-from utils.deploy import NnablaRunner, onnx_runner
+from utils.deploy import NnablaRunner, declare_network, onnx_runner
 from utils.run_paths import load_run as load_checked_run
 from utils.user_errors import UserError
 
@@ -36,6 +39,22 @@ def generator_param_file(config, param_file=None):
     """``param_file``, or the run's final generator (the highest epoch)."""
     return param_file or require_final_parameters(
         config["_run_dir"], G_SCOPE + "_*.h5", "generator parameters", "--param-file")
+
+
+def _generator_network(config, batch_size, batch_stat):
+    size = config["data"]["image_size"]
+    face = nn.Variable((batch_size, 3, size, size))
+    aus = nn.Variable((batch_size, NUM_AUS))
+    output, color, attention = edit_faces(face, aus, config["model"], portable=True)
+    # The masks also feed the output; nnabla's NNP loader lists only variables
+    # that nothing reads as a network's outputs, so they leave through copies.
+    return (collections.OrderedDict(face=face, aus=aus),
+            collections.OrderedDict(output=output, color=F.identity(color),
+                                    attention=F.identity(attention)), G_SCOPE)
+
+
+# What utils.deploy runs and exports of a GANimation run.
+declare_network("ganimation", _generator_network)
 
 
 def interpolation_alphas(num_steps):

@@ -28,9 +28,11 @@ import numpy as np
 from config.config_decoder import config as DECODER_DEFAULTS
 from config.config_encoder import config as ENCODER_DEFAULTS
 from config.config_transformer import config as TRANSFORMER_DEFAULTS
-from reenactgan.models import stacked_hourglass_net
+from reenactgan.models import DECODER_SCOPE, NUM_BOUNDARIES, TRANSFORMER_A2B_SCOPE, \
+    decode_boundaries, stacked_hourglass_net, transform_boundaries
 from utils.checkpoint import load_network_parameters, require_final_parameters
 from utils.config import TRAINING_INFO_NAME, read_training_info
+from utils.deploy import declare_network
 from utils.run_paths import RunPaths, load_run
 from utils.user_errors import UserError
 
@@ -117,6 +119,33 @@ def load_encoder(encoder_config_path, param_file=None):
     """Read an encoder run's config, load its parameters (after build_encoder)."""
     config = load_run_config(encoder_config_path, "encoder")
     return config, encoder_param_file(config, param_file)
+
+
+def _encoder_network(config, batch_size, batch_stat):
+    image = nn.Variable((batch_size, 3, 256, 256))
+    boundary = build_encoder(image, config, batch_stat=bool(batch_stat))
+    return (collections.OrderedDict(image=image), collections.OrderedDict(boundary=boundary),
+            config.get("model_name", "model"))
+
+
+def _transformer_network(config, batch_size, batch_stat):
+    boundary = nn.Variable((batch_size, NUM_BOUNDARIES, 64, 64))
+    transformed = transform_boundaries(boundary, config, batch_stat)
+    return (collections.OrderedDict(boundary=boundary),
+            collections.OrderedDict(transformed=transformed), TRANSFORMER_A2B_SCOPE)
+
+
+def _decoder_network(config, batch_size, batch_stat):
+    boundary = nn.Variable((batch_size, NUM_BOUNDARIES, 64, 64))
+    face = decode_boundaries(boundary, config, batch_stat)
+    return (collections.OrderedDict(boundary=boundary), collections.OrderedDict(face=face),
+            DECODER_SCOPE)
+
+
+# What utils.deploy runs and exports of a ReenactGAN run, by network.
+declare_network("encoder", _encoder_network)
+declare_network("transformer", _transformer_network)
+declare_network("decoder", _decoder_network)
 
 
 class EncoderBoundaries:

@@ -143,7 +143,7 @@ def network_inputs(runner, rng):
 # ---------------------------------------------------------------- export
 
 @pytest.mark.parametrize("batch_stat", [False, True], ids=["running", "batch_stat"])
-@pytest.mark.parametrize("network", deploy.NETWORK_NAMES)
+@pytest.mark.parametrize("network", export.NETWORK_NAMES)
 def test_onnx_outputs_equal_nnabla(runs, network, batch_stat):
     config, param_file = run_config_and_parameters(runs, network)
     reference = deploy.nnabla_runner(network, config, param_file, 2, batch_stat)

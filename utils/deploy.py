@@ -46,7 +46,6 @@ import tempfile
 import warnings
 
 import nnabla as nn
-import nnabla.functions as F
 import numpy as np
 
 from .atomic_files import atomic_path
@@ -59,7 +58,6 @@ OPSET = "11"
 # Part of the cache key: bump it whenever the exported graph changes for the
 # same parameters (rewrites, names), so stale cached files are not reused.
 EXPORT_REVISION = 2
-NETWORK_NAMES = ("encoder", "transformer", "decoder", "ganimation")
 
 
 # ---------------------------------------------------------------- packages
@@ -295,42 +293,25 @@ def optimize_onnx(model):
 
 # ---------------------------------------------------------------- the project's networks
 
-def build_network(name, config, batch_size, batch_stat=False):
-    """Build a network of a run: ({input: Variable}, {output: Variable}, parameter scope).
+# The networks that can be run and exported: name -> build(config, batch_size,
+# batch_stat), which builds a run's network on placeholders and returns
+# ({input: Variable}, {output: Variable}, parameter scope).  The model packages
+# declare theirs (reenactgan/run_files.py, ganimation/editor.py), so that this
+# module imports neither; a script imports the package whose networks it runs.
+NETWORKS = collections.OrderedDict()
 
-    ``config`` is the run's training_info.yaml as a dict.  Shapes are the ones
-    the test scripts feed; batch norm uses running statistics unless
-    ``batch_stat``.
-    """
-    O = collections.OrderedDict
-    if name == "encoder":
-        from reenactgan.run_files import build_encoder
-        image = nn.Variable((batch_size, 3, 256, 256))
-        boundary = build_encoder(image, config, batch_stat=bool(batch_stat))
-        return O(image=image), O(boundary=boundary), config.get("model_name", "model")
-    if name == "transformer":
-        from reenactgan.models import NUM_BOUNDARIES, TRANSFORMER_A2B_SCOPE, \
-            transform_boundaries
-        boundary = nn.Variable((batch_size, NUM_BOUNDARIES, 64, 64))
-        transformed = transform_boundaries(boundary, config, batch_stat)
-        return O(boundary=boundary), O(transformed=transformed), TRANSFORMER_A2B_SCOPE
-    if name == "decoder":
-        from reenactgan.models import DECODER_SCOPE, NUM_BOUNDARIES, decode_boundaries
-        boundary = nn.Variable((batch_size, NUM_BOUNDARIES, 64, 64))
-        face = decode_boundaries(boundary, config, batch_stat)
-        return O(boundary=boundary), O(face=face), DECODER_SCOPE
-    if name == "ganimation":
-        from ganimation.models import G_SCOPE, NUM_AUS, edit_faces
-        size = config["data"]["image_size"]
-        face = nn.Variable((batch_size, 3, size, size))
-        aus = nn.Variable((batch_size, NUM_AUS))
-        output, color, attention = edit_faces(face, aus, config["model"], portable=True)
-        # The masks also feed the output; nnabla's NNP loader lists only variables
-        # that nothing reads as a network's outputs, so they leave through copies.
-        return O(face=face, aus=aus), O(output=output, color=F.identity(color),
-                                        attention=F.identity(attention)), G_SCOPE
-    raise UserError("unknown network '{}'; choose one of {}".format(
-        name, ", ".join(NETWORK_NAMES)))
+
+def declare_network(name, build):
+    NETWORKS[name] = build
+
+
+def build_network(name, config, batch_size, batch_stat=False):
+    """Build a declared network of a run (``config``: its training_info.yaml as a dict);
+    batch norm uses running statistics unless ``batch_stat``."""
+    if name not in NETWORKS:
+        raise UserError("unknown network '{}'; choose one of {}".format(
+            name, ", ".join(NETWORKS) or "(none declared)"))
+    return NETWORKS[name](config, batch_size, batch_stat)
 
 
 def _build_checked(name, config, batch_size, batch_stat):
@@ -345,11 +326,9 @@ def network_signature(name, config, batch_size, batch_stat=False):
     """What, besides the parameters, decides the exported graph."""
     signature = {"network": name, "model": config.get("model"), "batch_size": int(batch_size),
                  "batch_stat": bool(batch_stat), "revision": EXPORT_REVISION,
-                 "opset": OPSET, "nnabla": nn.__version__}
-    if name == "encoder":
-        signature["model_name"] = config.get("model_name", "model")
-    if name == "ganimation":
-        signature["image_size"] = (config.get("data") or {}).get("image_size")
+                 "opset": OPSET, "nnabla": nn.__version__,
+                 "model_name": config.get("model_name"),
+                 "image_size": (config.get("data") or {}).get("image_size")}
     return json.dumps(signature, sort_keys=True, default=str)
 
 
