@@ -571,14 +571,18 @@ def test_critic_au_error_and_cycle_loss_fall_on_a_fixed_batch(celeba):
     assert np.mean(cycle[-5:]) < 0.8 * np.mean(cycle[:5])
 
 
-def test_critic_au_warmup_trains_the_critic_alone(celeba):
-    config = tiny_config(lr_D=2e-3)
+def graph_on_a_fixed_batch(celeba, config):
+    """The training graph of ``config`` filled with 4 training faces, and its solvers."""
     source = gdata.AUFaceSource(celeba, "train", image_size=32, verbose=False)
     batch = [source.get(i) for i in range(4)]
     nn.random.seed(0)
     graph = TrainingGraph(config, 4)
     graph.fill(tuple(np.stack(parts) for parts in zip(*batch)))
-    solvers = make_solvers(config)
+    return graph, make_solvers(config)
+
+
+def test_critic_au_warmup_trains_the_critic_alone(celeba):
+    graph, solvers = graph_on_a_fixed_batch(celeba, tiny_config(lr_D=2e-3))
     with nn.parameter_scope("netG_ganimation"):
         generator_before = {k: v.d.copy() for k, v in nn.get_parameters().items()}
     errors = [critic_au_step(graph, solvers["netD"])["D_au_mse"] for _ in range(40)]
@@ -589,13 +593,7 @@ def test_critic_au_warmup_trains_the_critic_alone(celeba):
 
 
 def test_color_warmup_teaches_the_colour_mask_to_reproduce_the_face(celeba):
-    config = tiny_config()
-    source = gdata.AUFaceSource(celeba, "train", image_size=32, verbose=False)
-    batch = [source.get(i) for i in range(4)]
-    nn.random.seed(0)
-    graph = TrainingGraph(config, 4)
-    graph.fill(tuple(np.stack(parts) for parts in zip(*batch)))
-    solvers = make_solvers(config)
+    graph, solvers = graph_on_a_fixed_batch(celeba, tiny_config())
     solvers["netG"].set_learning_rate(1e-3)
     with nn.parameter_scope("netD_ganimation"):
         critic_before = {k: v.d.copy() for k, v in nn.get_parameters().items()}
