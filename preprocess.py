@@ -58,10 +58,10 @@ import argparse
 import csv
 import functools
 import io
-import itertools
 import multiprocessing
 import os
 import sys
+import threading
 import time
 
 import cv2
@@ -179,23 +179,36 @@ def heatmap_renderer(args):
 
 
 def bounded_map(function, items, workers, window=64):
-    """``map`` over a process pool that never holds more than ``window`` results.
+    """``map`` over a process pool that never holds more than ``window`` items.
 
-    ``Pool.imap`` alone would queue every result while the writer is busy.
+    ``Pool.imap`` alone would queue every result while the writer is busy.  A
+    semaphore taken per item sent and given back per result taken keeps the
+    window sliding, so the workers never wait for a whole batch to drain.
     """
     if workers <= 1:
         for item in items:
             yield function(item)
         return
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
+    slots = threading.Semaphore(window)
+    stopped = threading.Event()
+
+    def sent():
+        for item in items:
+            slots.acquire()
+            if stopped.is_set():  # the caller gave up: let the pool's feeder end
+                return
+            yield item
+
     with context.Pool(workers) as pool:
-        iterator = iter(items)
-        while True:
-            chunk = list(itertools.islice(iterator, window))
-            if not chunk:
-                break
-            for result in pool.imap(function, chunk, chunksize=4):
+        try:
+            for result in pool.imap(function, sent(), chunksize=4):
+                slots.release()
                 yield result
+        finally:
+            stopped.set()
+            for _ in range(window):  # wake a feeder that waits for a slot
+                slots.release()
 
 
 # --- CelebV -------------------------------------------------------------------

@@ -281,3 +281,15 @@ def test_split_errors(data_root, tmp_path):
     assert not (data / "CelebV" / "Person_A" / "train_98pt.txt").exists()
     assert split(data / "CelebV", "x").returncode == 2
     assert split(tmp_path / "nowhere").returncode == 2
+
+
+def test_bounded_map_keeps_the_order_and_stops_when_the_caller_does():
+    # In a child process with a timeout: a pool feeder left waiting would hang.
+    code = ("import operator, preprocess\n"
+            "results = preprocess.bounded_map(operator.neg, range(5000), workers=2, window=8)\n"
+            "assert [next(results) for _ in range(50)] == [-i for i in range(50)]\n"
+            "results.close()\n"
+            "print('closed')\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0 and "closed" in result.stdout, result.stderr
