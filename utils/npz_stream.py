@@ -55,10 +55,13 @@ class NpzStreamWriter:
         self._zip = zipfile.ZipFile(tmp, mode="w", compression=compression, allowZip64=True)
         return self
 
-    def add(self, key, array):
+    def _claim(self, key):
         if key in self.keys:
             raise ValueError("duplicate key {!r} in {}".format(key, self.path))
         self.keys.add(key)
+
+    def add(self, key, array):
+        self._claim(key)
         array = np.asanyarray(array)
         with self._zip.open(key + ".npy", mode="w", force_zip64=True) as member:
             np.lib.format.write_array(member, array, allow_pickle=False)
@@ -68,9 +71,7 @@ class NpzStreamWriter:
         if not self.compress:
             raise ValueError("packed members are deflated; {} is not compressed".format(
                 self.path))
-        if key in self.keys:
-            raise ValueError("duplicate key {!r} in {}".format(key, self.path))
-        self.keys.add(key)
+        self._claim(key)
         size, crc, data = packed
         info = zipfile.ZipInfo(key + ".npy", date_time=time.localtime(time.time())[:6])
         info.compress_type = zipfile.ZIP_DEFLATED
