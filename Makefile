@@ -12,7 +12,9 @@ STAMP_OPTIONAL := $(VENV)/.installed-optional
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt
+# The project itself goes in editable (pyproject.toml): the scripts import
+# utils/, config/ and the model packages from this folder.
+$(STAMP): requirements.txt pyproject.toml
 	@if [ ! -x $(VENV_PYTHON) ]; then \
 		interpreter=$$(./find_python.sh) || exit 1; \
 		echo "creating $(VENV) with $$interpreter"; \
@@ -20,6 +22,7 @@ $(STAMP): requirements.txt
 	fi
 	$(PIP) --upgrade pip
 	$(PIP) -r requirements.txt
+	$(PIP) --no-deps -e .
 	@touch $(STAMP)
 
 optional: $(STAMP_OPTIONAL)

@@ -60,11 +60,9 @@ import time
 import yaml
 from tqdm import tqdm
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from utils.atomic_files import atomic_write_text, ensure_writable_dir  # noqa: E402
-from utils.monitoring import progress  # noqa: E402
-from utils.user_errors import UserError, run_main  # noqa: E402
+from utils.atomic_files import atomic_write_text, ensure_writable_dir
+from utils.monitoring import progress
+from utils.user_errors import UserError, run_main
 
 REPO = os.path.dirname(os.path.abspath(__file__))
 PYTHON = sys.executable

@@ -24,17 +24,11 @@ import glob
 import html
 import json
 import os
-import sys
 
-import matplotlib
+from matplotlib.figure import Figure  # drawn without pyplot: no GUI backend involved
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from utils.atomic_files import atomic_path, atomic_write_text  # noqa: E402
-from utils.user_errors import UserError, run_main  # noqa: E402
+from utils.atomic_files import atomic_path, atomic_write_text
+from utils.user_errors import UserError, run_main
 
 CURVES = {
     "encoder": ("tmp.monitor/encoder/demo", ["loss_total", "val_loss_total",
@@ -66,7 +60,8 @@ def plot_curves(out, module):
     found = [(name, data) for name, data in found if data[0]]
     if not found:
         return None
-    figure, axes = plt.subplots(1, len(found), figsize=(3.2 * len(found), 2.6))
+    figure = Figure(figsize=(3.2 * len(found), 2.6))
+    axes = figure.subplots(1, len(found))
     axes = axes if len(found) > 1 else [axes]
     for axis, (name, (steps, values)) in zip(axes, found):
         axis.plot(steps, values, linewidth=1.2)
@@ -78,7 +73,6 @@ def plot_curves(out, module):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with atomic_path(path) as tmp:
         figure.savefig(tmp, dpi=90)
-    plt.close(figure)
     return path
 
 

@@ -38,16 +38,13 @@ nnabla only.
 """
 import argparse
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from ganimation.editor import generator_param_file  # noqa: E402
+from ganimation.editor import generator_param_file
 from reenactgan.run_files import decoder_param_file, encoder_param_file, load_run_config, \
-    transformer_param_file  # noqa: E402
-from utils.context import setup_context  # noqa: E402
-from utils.deploy import export_network, require_deploy_packages  # noqa: E402
-from utils.user_errors import UserError, run_main  # noqa: E402
+    transformer_param_file
+from utils.context import setup_context
+from utils.deploy import export_network, require_deploy_packages
+from utils.user_errors import UserError, run_main
 
 PARAMETER_FILES = {
     "encoder": encoder_param_file,

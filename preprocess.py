@@ -67,24 +67,23 @@ import time
 import cv2
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from reenactgan.data import HeatmapRenderer  # noqa: E402
-from utils.atomic_files import atomic_path, check_creatable_dir, ensure_writable_dir  # noqa: E402
-from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
-from utils.face_crop import crop_face  # noqa: E402
+from reenactgan.data import HeatmapRenderer
+from utils.atomic_files import atomic_path, check_creatable_dir, ensure_writable_dir
+from utils.boundary_heatmaps import heatmaps_to_image
+from utils.face_crop import crop_face
 from utils.face_landmarks import DETECTORS, FaceAligner, PersonWriter, \
-    video_frame_count  # noqa: E402
-from utils.image_io import list_images, read_rgb, read_video_frames, video_fps  # noqa: E402
+    video_frame_count
+from utils.image_io import list_images, read_rgb, read_video_frames, video_fps
 from utils.landmark_files import WFLW_ANNOTATION, check_landmarks_inside, find_wflw_root, \
-    parse_wflw_line, read_celebv_annotations, read_lines  # noqa: E402
-from utils.monitoring import progress  # noqa: E402
-from utils.npz_stream import NpzStreamWriter, pack_member  # noqa: E402
-from utils.user_errors import CorruptSampleError, SkipTally, UserError, run_main  # noqa: E402
+    parse_wflw_line, read_celebv_annotations, read_lines
+from utils.monitoring import progress
+from utils.npz_stream import NpzStreamWriter, pack_member
+from utils.user_errors import CorruptSampleError, SkipTally, UserError, run_main
 
 IMAGE_SIZE = 256
 # Photos of a folder are independent shots unless the user says otherwise.
 DEFAULT_SMOOTHING = {"video": 0.5, "images": 0.0}
+
 
 def get_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -26,21 +26,16 @@ Random inputs; the first step of each kind is a warm-up and not counted.
 import argparse
 import copy
 import json
-import os
-import sys
 import time
 
 import nnabla as nn
 import numpy as np
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO_ROOT)
-
-from config.config_ganimation import config as DEFAULTS  # noqa: E402
-from ganimation.data import NUM_AUS  # noqa: E402
+from config.config_ganimation import config as DEFAULTS
+from ganimation.data import NUM_AUS
 from ganimation.train_ganimation import TrainingGraph, critic_step, generator_step, \
-    make_solvers  # noqa: E402
-from utils.context import setup_context  # noqa: E402
+    make_solvers
+from utils.context import setup_context
 
 
 def random_batch(rng, batch_size, image_size):

@@ -48,10 +48,9 @@ import time
 
 import numpy as np
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO_ROOT)
+from utils.cores import available_cores
 
-from utils.cores import available_cores  # noqa: E402
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # The papers' sizes (the configs' defaults): ReenactGAN at 256 px with
 # 64-channel networks, GANimation at 128 px with 6 residual blocks.

@@ -26,8 +26,6 @@ and loss-network weights are random: speed does not depend on them.
 import argparse
 import copy
 import json
-import os
-import sys
 import time
 
 import nnabla as nn
@@ -35,15 +33,13 @@ import nnabla.functions as F
 import nnabla.solvers as S
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from reenactgan.losses import bce_gan_loss, l1_loss, lsgan_loss  # noqa: E402
+from reenactgan.losses import bce_gan_loss, l1_loss, lsgan_loss
 from reenactgan.models import align_resnet, netD_decoder, netD_transformer, netG_decoder, \
-    netG_transformer, pca_projection, stacked_hourglass_net  # noqa: E402
-from reenactgan.vgg16 import vgg16_features  # noqa: E402
-from benchmarks.ganimation_step_bench import time_steps as ganimation_steps  # noqa: E402
-from config.config_ganimation import config as GANIMATION_DEFAULTS  # noqa: E402
-from utils.context import setup_context  # noqa: E402
+    netG_transformer, pca_projection, stacked_hourglass_net
+from reenactgan.vgg16 import vgg16_features
+from benchmarks.ganimation_step_bench import time_steps as ganimation_steps
+from config.config_ganimation import config as GANIMATION_DEFAULTS
+from utils.context import setup_context
 
 
 def random_inputs(variables, rng):

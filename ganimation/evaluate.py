@@ -35,7 +35,6 @@ render too (the least AU error a perfect edit would show).
 import argparse
 import json
 import os
-import sys
 
 import cv2
 import nnabla as nn
@@ -44,22 +43,20 @@ import nnabla.solvers as S
 import numpy as np
 import yaml
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
 from ganimation.data import AU_SCALE, NUM_AUS, AUFaceSource, mask_to_uint8, \
-    resize_face  # noqa: E402
-from ganimation.editor import ExpressionEditor, generator_param_file, load_run  # noqa: E402
-from ganimation.models import REGRESSOR_SCOPE, au_regressor  # noqa: E402
-from utils.atomic_files import atomic_write_text, ensure_writable_dir  # noqa: E402
-from utils.checkpoint import load_parameters_checked, save_parameters_atomic  # noqa: E402
-from utils.context import setup_context  # noqa: E402
-from utils.image_io import to_network_image, to_uint8_image, write_image  # noqa: E402
-from utils.image_metrics import network_image_scores  # noqa: E402
-from utils.monitoring import labelled_row, progress  # noqa: E402
-from utils.run_paths import RunPaths  # noqa: E402
-from utils.synthetic_faces import GanimationTruth  # noqa: E402
-from utils.training_run import make_loader, seed_everything  # noqa: E402
-from utils.user_errors import UserError, run_main  # noqa: E402
+    resize_face
+from ganimation.editor import ExpressionEditor, generator_param_file, load_run
+from ganimation.models import REGRESSOR_SCOPE, au_regressor
+from utils.atomic_files import atomic_write_text, ensure_writable_dir
+from utils.checkpoint import load_parameters_checked, save_parameters_atomic
+from utils.context import setup_context
+from utils.image_io import to_network_image, to_uint8_image, write_image
+from utils.image_metrics import network_image_scores
+from utils.monitoring import labelled_row, progress
+from utils.run_paths import RunPaths
+from utils.synthetic_faces import GanimationTruth
+from utils.training_run import make_loader, seed_everything
+from utils.user_errors import UserError, run_main
 
 REGRESSOR_INFO = "regressor.yaml"
 REGRESSOR_PARAMS = "params.h5"

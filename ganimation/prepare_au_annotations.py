@@ -41,11 +41,9 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from ganimation.data import AU_NAMES  # noqa: E402
-from utils.atomic_files import atomic_path, atomic_write_text, ensure_writable_dir  # noqa: E402
-from utils.user_errors import CorruptSampleError, UserError, run_main  # noqa: E402
+from ganimation.data import AU_NAMES
+from utils.atomic_files import atomic_path, atomic_write_text, ensure_writable_dir
+from utils.user_errors import CorruptSampleError, UserError, run_main
 
 AU_COLUMNS = tuple(name + "_r" for name in AU_NAMES)
 # The formats OpenFace reads from a folder (-fdir): its frame order counts only these.

@@ -43,29 +43,25 @@ estimates a photo's AUs runs once per photo and stays in nnabla.
 """
 import argparse
 import os
-import sys
 
 import cv2
 import nnabla as nn
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
 from ganimation.data import AU_SCALE, AUFaceSource, assignments_label, mask_to_uint8, \
-    parse_au_assignments, read_au_vectors  # noqa: E402
-from ganimation.editor import ExpressionEditor, generator_param_file, load_run  # noqa: E402
-from ganimation.models import D_SCOPE, criticise  # noqa: E402
-from utils.checkpoint import load_network_parameters  # noqa: E402
-from utils.context import add_inference_arguments, setup_inference  # noqa: E402
-from utils.face_crop import crop_square  # noqa: E402
-from utils.face_landmarks import find_face_box  # noqa: E402
+    parse_au_assignments, read_au_vectors
+from ganimation.editor import ExpressionEditor, generator_param_file, load_run
+from ganimation.models import D_SCOPE, criticise
+from utils.checkpoint import load_network_parameters
+from utils.context import add_inference_arguments, setup_inference
+from utils.face_crop import crop_square
+from utils.face_landmarks import find_face_box
 from utils.image_io import read_rgb, to_network_image, to_uint8_image, write_image, \
-    write_video  # noqa: E402
-from utils.monitoring import progress, tile_images  # noqa: E402
-from utils.run_paths import RunPaths  # noqa: E402
+    write_video
+from utils.monitoring import progress, tile_images
+from utils.run_paths import RunPaths
 from utils.user_errors import CorruptSampleError, SkipTally, UserError, check_positive, \
-    run_main  # noqa: E402
-
+    run_main
 
 
 class AUEstimator:

@@ -32,8 +32,6 @@ series per loss term, strips input | output | A | C | reconstruction,
 ``save_interval`` epochs and at the end, and resumable checkpoints.
 """
 import argparse
-import os
-import sys
 import warnings
 
 import nnabla as nn
@@ -41,20 +39,18 @@ import nnabla.functions as F
 import nnabla.solvers as S
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from config.config_ganimation import config as DEFAULTS, run_folder  # noqa: E402
-from ganimation.data import NUM_AUS, AUFaceSource, mask_to_uint8  # noqa: E402
+from config.config_ganimation import config as DEFAULTS, run_folder
+from ganimation.data import NUM_AUS, AUFaceSource, mask_to_uint8
 from ganimation.losses import au_regression_loss, cycle_loss, gradient_penalty, \
-    learning_rate, total_variation_sum  # noqa: E402
-from ganimation.models import D_SCOPE, G_SCOPE, criticise, edit_faces  # noqa: E402
-from utils.config import add_config_arguments  # noqa: E402
-from utils.context import data_parallel_communicator, setup_context  # noqa: E402
-from utils.image_io import to_uint8_image  # noqa: E402
-from utils.monitoring import progress, tile_images  # noqa: E402
+    learning_rate, total_variation_sum
+from ganimation.models import D_SCOPE, G_SCOPE, criticise, edit_faces
+from utils.config import add_config_arguments
+from utils.context import data_parallel_communicator, setup_context
+from utils.image_io import to_uint8_image
+from utils.monitoring import progress, tile_images
 from utils.training_run import TrainingRun, config_for_run, make_loader, seed_everything, \
-    solver_step  # noqa: E402
-from utils.user_errors import UserError, run_main  # noqa: E402
+    solver_step
+from utils.user_errors import UserError, run_main
 
 GRADIENT_PENALTY_MODES = ("authors", "merged")
 CRITIC_SERIES = ["loss_D_total", "D_real", "D_fake", "D_au_mse", "D_gradient_penalty"]

@@ -38,21 +38,17 @@ import argparse
 import collections
 import os
 import re
-import sys
 
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
+import nnabla as nn
+import numpy as np
 
-import nnabla as nn  # noqa: E402
-import numpy as np  # noqa: E402
-
-from reenactgan import models, vgg16  # noqa: E402
-from utils import torch_checkpoint  # noqa: E402
-from utils.atomic_files import atomic_path  # noqa: E402
+from reenactgan import models, vgg16
+from utils import torch_checkpoint
+from utils.atomic_files import atomic_path
 from utils.checkpoint import h5_parameter_shapes, load_parameters_checked, \
-    short_list  # noqa: E402
-from utils.user_errors import UserError, run_main  # noqa: E402
+    short_list
+from utils.user_errors import UserError, run_main
+
 
 NETWORKS = ("align", "pca", "encoder", "transformer", "decoder", "vgg16")
 
@@ -458,38 +454,32 @@ def _is_discriminator(state):
     return flat and first is not None and np.ndim(first) == 4 and first.shape[2:] == (4, 4)
 
 
-def convert_transformer(inputs, output, log=print):
-    source = _one_input(inputs, "transformer")
+def _convert_gan_network(kind, generator_rule, inputs, output, log):
+    """A transformer or decoder file: its generator, or its PatchGAN discriminator."""
+    source = _one_input(inputs, kind)
     state = _strip_prefix(_read_state(source, log), "module.")
     if _is_discriminator(state):
-        log("the keys are those of a PatchGAN discriminator: converting netD_transformer")
-        params = _map_state(state, _discriminator_rule, "transformer discriminator", source)
-        return _save_checked(output, params, "transformer_D", log)
-    base = os.path.basename(source)
+        log("the keys are those of a PatchGAN discriminator: converting netD_" + kind)
+        params = _map_state(state, _discriminator_rule, kind + " discriminator", source)
+        return _save_checked(output, params, kind + "_D", log)
+    try:
+        rule = generator_rule(state)
+    except UserError as err:
+        raise UserError("{}: {}".format(source, err))
+    params = _map_state(state, rule, kind, source)
+    return _save_checked(output, params, kind, log)
+
+
+def convert_transformer(inputs, output, log=print):
+    base = os.path.basename(_one_input(inputs, "transformer"))
     if base.startswith("G_AB"):
         log("warning: {} is a G_AB (target -> source) generator; the authors' G_BA files are "
             "the source -> target transformer that NNabla calls netG_A2B".format(base))
-    try:
-        rule = _transformer_rule(state)
-    except UserError as err:
-        raise UserError("{}: {}".format(source, err))
-    params = _map_state(state, rule, "transformer", source)
-    return _save_checked(output, params, "transformer", log)
+    return _convert_gan_network("transformer", _transformer_rule, inputs, output, log)
 
 
 def convert_decoder(inputs, output, log=print):
-    source = _one_input(inputs, "decoder")
-    state = _strip_prefix(_read_state(source, log), "module.")
-    if _is_discriminator(state):
-        log("the keys are those of a PatchGAN discriminator: converting netD_decoder")
-        params = _map_state(state, _discriminator_rule, "decoder discriminator", source)
-        return _save_checked(output, params, "decoder_D", log)
-    try:
-        rule = _decoder_rule(state)
-    except UserError as err:
-        raise UserError("{}: {}".format(source, err))
-    params = _map_state(state, rule, "decoder", source)
-    return _save_checked(output, params, "decoder", log)
+    return _convert_gan_network("decoder", _decoder_rule, inputs, output, log)
 
 
 def convert_vgg16(inputs, output, log=print):

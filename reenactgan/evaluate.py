@@ -47,28 +47,25 @@ Batch norm uses the running averages (``--batch-stat`` for batch statistics).
 import argparse
 import json
 import os
-import sys
 
 import nnabla as nn
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from reenactgan.data import CelebVSource, HeatmapRenderer, WFLWSource  # noqa: E402
-from reenactgan.metrics import boundary_distance  # noqa: E402
+from reenactgan.data import CelebVSource, HeatmapRenderer, WFLWSource
+from reenactgan.metrics import boundary_distance
 from reenactgan.models import DECODER_SCOPE, TRANSFORMER_A2B_SCOPE, decode_boundaries, \
-    transform_boundaries  # noqa: E402
+    transform_boundaries
 from reenactgan.run_files import build_encoder, decoder_param_file, encoder_param_file, \
-    load_run_config, transformer_param_file  # noqa: E402
-from utils.checkpoint import load_network_parameters  # noqa: E402
-from utils.atomic_files import atomic_write_text, ensure_writable_dir  # noqa: E402
-from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
-from utils.context import setup_context  # noqa: E402
-from utils.image_io import to_uint8_image, write_image  # noqa: E402
-from utils.image_metrics import network_image_scores  # noqa: E402
-from utils.monitoring import labelled_row, progress  # noqa: E402
-from utils.run_paths import RunPaths  # noqa: E402
-from utils.user_errors import UserError, run_main  # noqa: E402
+    load_run_config, transformer_param_file
+from utils.checkpoint import load_network_parameters
+from utils.atomic_files import atomic_write_text, ensure_writable_dir
+from utils.boundary_heatmaps import heatmaps_to_image
+from utils.context import setup_context
+from utils.image_io import to_uint8_image, write_image
+from utils.image_metrics import network_image_scores
+from utils.monitoring import labelled_row, progress
+from utils.run_paths import RunPaths
+from utils.user_errors import UserError, run_main
 
 
 class Networks:

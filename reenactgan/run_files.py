@@ -205,11 +205,28 @@ class EncoderBoundaries:
         return self.output.d.copy()
 
 
-def encoder_for(config, batch_size):
-    """The encoder a config's ``boundary_source: encoder`` asks for; None for drawn boundaries."""
-    if check_boundary_source(config) == "encoder":
-        return EncoderBoundaries.from_section(config["encoder"], batch_size)
-    return None
+class RunBoundaries:
+    """The boundaries a transformer or decoder run learns from and is tested on.
+
+    ``boundary_source: drawn`` reads the CelebV heatmap files; ``encoder``
+    runs the encoder of the config's ``encoder`` section on the faces.
+    ``outputs`` is what the CelebVSource must yield (the face first when
+    ``with_image``, then ``extra`` drawn maps), and calling the object on a
+    batch of those gives the (N, 15, h, w) boundaries.
+    """
+
+    def __init__(self, config, batch_size, with_image=False, extra=()):
+        self.drawn = check_boundary_source(config) == "drawn"
+        self.encoder = None if self.drawn else \
+            EncoderBoundaries.from_section(config["encoder"], batch_size)
+        if self.drawn:
+            self.outputs = ("image",) * with_image + ("heatmap",) + tuple(extra)
+        else:
+            self.outputs = ("image",)
+        self._heatmap = int(with_image)
+
+    def __call__(self, batch):
+        return batch[self._heatmap] if self.drawn else self.encoder(batch[0])
 
 
 def check_boundary_source(config):

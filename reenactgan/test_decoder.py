@@ -25,22 +25,19 @@ the next frames are used.
 """
 import argparse
 import os
-import sys
 
 import nnabla as nn
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from reenactgan.data import CelebVSource, readable_samples  # noqa: E402
-from reenactgan.models import DECODER_SCOPE, decode_boundaries  # noqa: E402
+from reenactgan.data import CelebVSource, readable_samples
+from reenactgan.models import DECODER_SCOPE, decode_boundaries
 from reenactgan.run_files import add_test_arguments, count_to_run, decoder_param_file, \
-    encoder_for, load_run_config, resolve_test_paths  # noqa: E402
-from utils.checkpoint import load_network_parameters  # noqa: E402
-from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
-from utils.context import setup_context  # noqa: E402
-from utils.image_io import to_uint8_image, write_image  # noqa: E402
-from utils.monitoring import progress, tile_images  # noqa: E402
-from utils.user_errors import SkipTally, run_main  # noqa: E402
+    RunBoundaries, load_run_config, resolve_test_paths
+from utils.checkpoint import load_network_parameters
+from utils.boundary_heatmaps import heatmaps_to_image
+from utils.context import setup_context
+from utils.image_io import to_uint8_image, write_image
+from utils.monitoring import progress, tile_images
+from utils.user_errors import SkipTally, run_main
 
 
 def main(argv=None):
@@ -54,9 +51,9 @@ def main(argv=None):
     trg = config["trg_celeb_name"]
     out_dir = resolve_test_paths(config, args, "decoder", trg, config["experiment_name"],
                                  "result")
-    encoder = encoder_for(config, 1)
+    boundaries = RunBoundaries(config, 1, with_image=True)
     source = CelebVSource(config["train_dir"], trg, "test", config["preprocess"],
-                          ("image",) if encoder else ("image", "heatmap"))
+                          boundaries.outputs)
     count = count_to_run(args.num_test, len(source), trg)
 
     boundary = nn.Variable((1, 15) + tuple(config["preprocess"]["resize_size"]))
@@ -68,8 +65,9 @@ def main(argv=None):
     written = 0
     for _, sample in progress(readable_samples(source, count, skips), total=count,
                               desc="decoder"):
-        image = sample[0][None]
-        boundary.d = encoder(image) if encoder is not None else sample[1][None]
+        batch = [array[None] for array in sample]
+        image = batch[0]
+        boundary.d = boundaries(batch)
         fake.forward(clear_buffer=True)
         strip = tile_images([heatmaps_to_image(boundary.d[0], (256, 256)), to_uint8_image(fake.d[0]),
                              to_uint8_image(image[0])])

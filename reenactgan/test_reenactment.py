@@ -43,30 +43,27 @@ statistics of each batch as the authors did (then results depend on the batch).
 import argparse
 import os
 import queue
-import sys
 import threading
 import time
 
 import nnabla as nn
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from reenactgan.data import denormalize_image  # noqa: E402
-from reenactgan.frame_sources import batched, open_source  # noqa: E402
+from reenactgan.data import denormalize_image
+from reenactgan.frame_sources import batched, open_source
 from reenactgan.models import DECODER_SCOPE, TRANSFORMER_A2B_SCOPE, decode_boundaries, \
-    transform_boundaries  # noqa: E402
+    transform_boundaries
 from reenactgan.run_files import build_encoder, decoder_param_file, encoder_param_file, \
-    load_run_config, transformer_param_file  # noqa: E402
-from utils.checkpoint import load_network_parameters  # noqa: E402
-from utils.atomic_files import check_creatable_dir  # noqa: E402
-from utils.boundary_heatmaps import draw_boundary_heatmaps, heatmaps_to_image  # noqa: E402
-from utils.context import add_inference_arguments, setup_inference  # noqa: E402
-from utils.deploy import onnx_runner  # noqa: E402
-from utils.image_io import to_network_image, write_image, write_video  # noqa: E402
-from utils.monitoring import progress, tile_images  # noqa: E402
-from utils.run_paths import RunPaths  # noqa: E402
-from utils.user_errors import UserError, check_positive, run_main  # noqa: E402
+    load_run_config, transformer_param_file
+from utils.checkpoint import load_network_parameters
+from utils.atomic_files import check_creatable_dir
+from utils.boundary_heatmaps import draw_boundary_heatmaps, heatmaps_to_image
+from utils.context import add_inference_arguments, setup_inference
+from utils.deploy import onnx_runner
+from utils.image_io import to_network_image, write_image, write_video
+from utils.monitoring import progress, tile_images
+from utils.run_paths import RunPaths
+from utils.user_errors import UserError, check_positive, run_main
 
 
 def get_args(argv):

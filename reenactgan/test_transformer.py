@@ -25,23 +25,20 @@ counted, and the next frames are used.
 """
 import argparse
 import os
-import sys
 
 import nnabla as nn
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from reenactgan.data import CelebVSource, readable_samples  # noqa: E402
-from reenactgan.models import TRANSFORMER_A2B_SCOPE, transform_boundaries  # noqa: E402
-from reenactgan.run_files import add_test_arguments, count_to_run, encoder_for, load_run_config, \
-    resolve_test_paths, transformer_param_file  # noqa: E402
-from utils.checkpoint import load_network_parameters  # noqa: E402
-from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
-from utils.context import setup_context  # noqa: E402
-from utils.image_io import write_image  # noqa: E402
-from utils.monitoring import progress, tile_images  # noqa: E402
-from utils.user_errors import CorruptSampleError, SkipTally, run_main  # noqa: E402
+from reenactgan.data import CelebVSource, readable_samples
+from reenactgan.models import TRANSFORMER_A2B_SCOPE, transform_boundaries
+from reenactgan.run_files import RunBoundaries, add_test_arguments, count_to_run, \
+    load_run_config, resolve_test_paths, transformer_param_file
+from utils.checkpoint import load_network_parameters
+from utils.boundary_heatmaps import heatmaps_to_image
+from utils.context import setup_context
+from utils.image_io import write_image
+from utils.monitoring import progress, tile_images
+from utils.user_errors import CorruptSampleError, SkipTally, run_main
 
 
 def main(argv=None):
@@ -53,10 +50,11 @@ def main(argv=None):
     src, trg = config["src_celeb_name"], config["trg_celeb_name"]
     out_dir = resolve_test_paths(config, args, "transformer", "{}2{}".format(src, trg),
                                  config["experiment_name"], "result")
-    encoder = encoder_for(config, 1)
-    outputs = ("image",) if encoder is not None else ("heatmap",)
-    source = CelebVSource(config["train_dir"], src, "test", config["preprocess"], outputs)
-    target = CelebVSource(config["train_dir"], trg, "test", config["preprocess"], outputs)
+    boundaries = RunBoundaries(config, 1)
+    source = CelebVSource(config["train_dir"], src, "test", config["preprocess"],
+                          boundaries.outputs)
+    target = CelebVSource(config["train_dir"], trg, "test", config["preprocess"],
+                          boundaries.outputs)
     count = count_to_run(args.num_test, len(source), src)
 
     real_A = nn.Variable((1, 15) + tuple(config["preprocess"]["resize_size"]))
@@ -65,7 +63,7 @@ def main(argv=None):
     load_network_parameters(param_file, TRANSFORMER_A2B_SCOPE)
 
     def boundary(sample):
-        return encoder(sample[0][None]) if encoder is not None else sample[0][None]
+        return boundaries([array[None] for array in sample])
 
     def reference(index):
         """The target's test boundary of that index; black when its frame is unreadable."""

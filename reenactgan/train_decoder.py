@@ -29,7 +29,6 @@ resumable checkpoints.
 """
 import argparse
 import os
-import sys
 
 import cv2
 import nnabla as nn
@@ -37,23 +36,21 @@ import nnabla.functions as F
 import nnabla.solvers as S
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from config.config_decoder import config as DEFAULTS  # noqa: E402
-from reenactgan.data import Augmentation, CelebVSource, denormalize_image  # noqa: E402
-from reenactgan.losses import bce_gan_loss, l1_loss, linear_decay_lr  # noqa: E402
-from reenactgan.models import DECODER_SCOPE, netD_decoder, netG_decoder  # noqa: E402
-from reenactgan.run_files import encoder_for, run_folder  # noqa: E402
-from reenactgan.vgg16 import VGG16_SCOPE, vgg16_features  # noqa: E402
-from utils.checkpoint import load_network_parameters  # noqa: E402
-from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
-from utils.config import add_config_arguments  # noqa: E402
-from utils.context import data_parallel_communicator, setup_context  # noqa: E402
-from utils.dropout_masks import DropoutMasks  # noqa: E402
-from utils.monitoring import progress, tile_images  # noqa: E402
+from config.config_decoder import config as DEFAULTS
+from reenactgan.data import Augmentation, CelebVSource, denormalize_image
+from reenactgan.losses import bce_gan_loss, l1_loss, linear_decay_lr
+from reenactgan.models import DECODER_SCOPE, netD_decoder, netG_decoder
+from reenactgan.run_files import RunBoundaries, run_folder
+from reenactgan.vgg16 import VGG16_SCOPE, vgg16_features
+from utils.checkpoint import load_network_parameters
+from utils.boundary_heatmaps import heatmaps_to_image
+from utils.config import add_config_arguments
+from utils.context import data_parallel_communicator, setup_context
+from utils.dropout_masks import DropoutMasks
+from utils.monitoring import progress, tile_images
 from utils.training_run import TrainingRun, config_for_run, make_loader, \
-    seed_everything  # noqa: E402
-from utils.user_errors import UserError, run_main  # noqa: E402
+    seed_everything
+from utils.user_errors import UserError, run_main
 
 G_SCOPE = DECODER_SCOPE
 D_SCOPE = "netD_decoder"
@@ -68,26 +65,6 @@ def upsample_heatmaps(maps, size=256):
                              interpolation=cv2.INTER_CUBIC)
         out[n] = resized.reshape(size, size, -1).transpose(2, 0, 1)
     return out
-
-
-class DecoderInputs:
-    """Fills (image, boundary 64, boundary 256) from a batch, drawn or encoded."""
-
-    def __init__(self, config, batch_size):
-        self.encoder = encoder_for(config, batch_size)
-
-    @property
-    def outputs(self):
-        return ("image",) if self.encoder is not None else ("image", "heatmap", "heatmap256")
-
-    def fill(self, real, boundary, boundary256, batch):
-        real.d = batch[0]
-        if self.encoder is None:
-            boundary.d, boundary256.d = batch[1], batch[2]
-            return
-        maps = self.encoder(batch[0])
-        boundary.d = maps
-        boundary256.d = upsample_heatmaps(maps, boundary256.shape[-1])
 
 
 def vgg16_weights(feature_cfg):
@@ -142,9 +119,10 @@ def main(argv=None):
     run_dir = resume_dir or run_folder(config, "decoder")
 
     vgg16_weights(train_cfg["feature_loss"])  # a missing file stops before any work
-    inputs = DecoderInputs(config, batch_size)
+    # Drawn maps come with their 256-px version (the critic's condition).
+    boundaries = RunBoundaries(config, batch_size, with_image=True, extra=("heatmap256",))
     source = CelebVSource(config["train_dir"], config["trg_celeb_name"], config["mode"],
-                          config["preprocess"], outputs=inputs.outputs,
+                          config["preprocess"], outputs=boundaries.outputs,
                           ref_dir=config["ref_dir"] or None,
                           augmentation=Augmentation.from_config(train_cfg))
     loader = make_loader(source, batch_size, config["seed"], train=True, comm=comm,
@@ -199,7 +177,10 @@ def main(argv=None):
         lr = linear_decay_lr(train_cfg["lr"], epoch, epochs, train_cfg["lr_decay_start_at"])
         solver_G.set_learning_rate(lr)
         solver_D.set_learning_rate(lr)
-        inputs.fill(real, boundary, boundary256, loader.next())
+        batch = loader.next()
+        real.d, boundary.d = batch[0], boundaries(batch)
+        boundary256.d = batch[2] if boundaries.drawn else \
+            upsample_heatmaps(boundary.d, boundary256.shape[-1])
         dropout.resample()
 
         run.update(iteration, "loss_netG", loss_G, solver_G)

@@ -29,30 +29,27 @@ resumable checkpoints.
 """
 import argparse
 import os
-import sys
 
 import nnabla as nn
 import nnabla.functions as F
 import nnabla.solvers as S
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from config.config_encoder import config as DEFAULTS  # noqa: E402
-from reenactgan.data import Augmentation, CelebVSource, WFLWSource, denormalize_image  # noqa: E402
-from reenactgan.losses import boundary_weights  # noqa: E402
-from reenactgan.metrics import batch_boundary_distance  # noqa: E402
-from reenactgan.models import stacked_hourglass_net  # noqa: E402
-from reenactgan.run_files import run_folder  # noqa: E402
-from utils.batching import ConcatSource  # noqa: E402
-from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
-from utils.checkpoint import load_parameters_checked, save_parameters_atomic  # noqa: E402
-from utils.config import add_config_arguments  # noqa: E402
-from utils.context import data_parallel_communicator, setup_context  # noqa: E402
-from utils.monitoring import progress, tile_images  # noqa: E402
+from config.config_encoder import config as DEFAULTS
+from reenactgan.data import Augmentation, CelebVSource, WFLWSource, denormalize_image
+from reenactgan.losses import boundary_weights
+from reenactgan.metrics import batch_boundary_distance
+from reenactgan.models import stacked_hourglass_net
+from reenactgan.run_files import run_folder
+from utils.batching import ConcatSource
+from utils.boundary_heatmaps import heatmaps_to_image
+from utils.checkpoint import load_parameters_checked, save_parameters_atomic
+from utils.config import add_config_arguments
+from utils.context import data_parallel_communicator, setup_context
+from utils.monitoring import progress, tile_images
 from utils.training_run import TrainingRun, config_for_run, make_loader, \
-    seed_everything  # noqa: E402
-from utils.user_errors import UserError, run_main  # noqa: E402
+    seed_everything
+from utils.user_errors import UserError, run_main
 
 
 def heatmap_loss(preds, target, loss_name, foreground_weight=1.0):

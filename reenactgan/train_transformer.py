@@ -41,29 +41,26 @@ recon_B), ``netG_transformer_A2B_<e>.h5`` (and B2A, netD_A, netD_B) every
 """
 import argparse
 import os
-import sys
 
 import nnabla as nn
 import nnabla.solvers as S
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from config.config_transformer import config as DEFAULTS  # noqa: E402
-from reenactgan.data import Augmentation, CelebVSource  # noqa: E402
+from config.config_transformer import config as DEFAULTS
+from reenactgan.data import Augmentation, CelebVSource
 from reenactgan.losses import heatmap_l1_loss, l1_loss, linear_decay_lr, lsgan_loss, \
-    sobel_edges  # noqa: E402
+    sobel_edges
 from reenactgan.models import TRANSFORMER_SCOPE, align_resnet, netD_transformer, \
-    netG_transformer, pca_projection  # noqa: E402
-from reenactgan.run_files import encoder_for, run_folder  # noqa: E402
-from utils.checkpoint import load_network_parameters  # noqa: E402
-from utils.boundary_heatmaps import heatmaps_to_image  # noqa: E402
-from utils.config import add_config_arguments  # noqa: E402
-from utils.context import data_parallel_communicator, setup_context  # noqa: E402
-from utils.monitoring import progress, tile_images  # noqa: E402
+    netG_transformer, pca_projection
+from reenactgan.run_files import RunBoundaries, run_folder
+from utils.checkpoint import load_network_parameters
+from utils.boundary_heatmaps import heatmaps_to_image
+from utils.config import add_config_arguments
+from utils.context import data_parallel_communicator, setup_context
+from utils.monitoring import progress, tile_images
 from utils.training_run import TrainingRun, config_for_run, make_loader, \
-    seed_everything  # noqa: E402
-from utils.user_errors import UserError, run_main  # noqa: E402
+    seed_everything
+from utils.user_errors import UserError, run_main
 
 G_SCOPE = TRANSFORMER_SCOPE
 D_SCOPE = "netD_transformer"
@@ -130,20 +127,6 @@ class ShapeCode:
         return code[:, :self.cfg["pca_dim"]]
 
 
-class BoundaryFeeder:
-    """Fills a boundary variable from a batch: drawn heatmaps, or the encoder's output."""
-
-    def __init__(self, config, batch_size):
-        self.encoder = encoder_for(config, batch_size)
-
-    @property
-    def outputs(self):
-        return ("image",) if self.encoder is not None else ("heatmap",)
-
-    def fill(self, variable, batch):
-        variable.d = batch[0] if self.encoder is None else self.encoder(batch[0])
-
-
 def learning_rates(train_cfg, iteration, iterations_per_epoch):
     """(G, D) learning rates at an iteration: constant, or decaying from lr_decay_start_at."""
     lr = train_cfg["lr"]
@@ -199,12 +182,12 @@ def main(argv=None):
     identity_weight = foreground_weight_of(train_cfg["identity_loss"])
     lambda_shape = lambda_of(train_cfg["shape_loss"])
     shape_code = ShapeCode(train_cfg["shape_loss"]) if lambda_shape > 0 else None  # fail early
-    feeder = BoundaryFeeder(config, batch_size)
+    boundaries = RunBoundaries(config, batch_size)
     augmentation = Augmentation.from_config(train_cfg)
 
     def loader_for(person, offset):
         source = CelebVSource(config["train_dir"], person, config["mode"], config["preprocess"],
-                              outputs=feeder.outputs, ref_dir=config["ref_dir"] or None,
+                              outputs=boundaries.outputs, ref_dir=config["ref_dir"] or None,
                               augmentation=augmentation)
         return make_loader(source, batch_size, config["seed"] + offset, train=True, comm=comm,
                            threads=train_cfg["loader_threads"])
@@ -216,49 +199,58 @@ def main(argv=None):
     shape = (batch_size, 15) + tuple(config["preprocess"]["resize_size"])
     edge = config["edge_filter"]
     real_B = nn.Variable(shape)
-    real_As, fakes_B, fakes_A = [], [], []
-    terms = {name: [] for name in ("gan_A", "gan_B", "cycle_A", "cycle_B", "shape_A", "shape_B",
-                                   "identity_A", "identity_B", "netD_A", "netD_B")}
-    visuals = None
-    for i in range(len(sources_names)):
-        real_A = nn.Variable(shape)
-        fake_B = generator(real_A, "netG_A2B", model)
-        fake_A = generator(real_B, numbered("netG_B2A", i), model)
-        recon_A = generator(fake_B, numbered("netG_B2A", i), model)
-        recon_B = generator(fake_A, "netG_A2B", model)
-        d_A, d_B = numbered("netD_A", i), "netD_B"
-        terms["gan_B"].append(lsgan_loss(discriminator(fake_B, d_B, model, edge), True))
-        terms["gan_A"].append(lsgan_loss(discriminator(fake_A, d_A, model, edge), True))
+
+    def cycle_gan(real_A, person):
+        """The CycleGAN between source person number ``person`` (A) and the target (B).
+
+        G_A2B and D_B are shared by all source persons; G_B2A and D_A are the
+        person's own.
+        Returns the fakes and the loss terms by name.
+        """
+        def G_A2B(x):
+            return generator(x, "netG_A2B", model)
+
+        def G_B2A(x):
+            return generator(x, numbered("netG_B2A", person), model)
+
+        def D_A(x):
+            return discriminator(x, numbered("netD_A", person), model, edge)
+
+        def D_B(x):
+            return discriminator(x, "netD_B", model, edge)
+
+        fake_B, fake_A = G_A2B(real_A), G_B2A(real_B)
+        recon_A, recon_B = G_B2A(fake_B), G_A2B(fake_A)
+        terms = {"gan_B": lsgan_loss(D_B(fake_B), True), "gan_A": lsgan_loss(D_A(fake_A), True)}
         if lambda_cycle > 0:
-            terms["cycle_A"].append(heatmap_l1_loss(recon_A, real_A, cycle_weight))
-            terms["cycle_B"].append(heatmap_l1_loss(recon_B, real_B, cycle_weight))
+            terms["cycle_A"] = heatmap_l1_loss(recon_A, real_A, cycle_weight)
+            terms["cycle_B"] = heatmap_l1_loss(recon_B, real_B, cycle_weight)
         if lambda_identity > 0:
-            terms["identity_A"].append(heatmap_l1_loss(
-                generator(real_A, numbered("netG_B2A", i), model), real_A, identity_weight))
-            if i == 0:
-                terms["identity_B"].append(heatmap_l1_loss(
-                    generator(real_B, "netG_A2B", model), real_B, identity_weight))
+            terms["identity_A"] = heatmap_l1_loss(G_B2A(real_A), real_A, identity_weight)
+            if person == 0:  # G_A2B is shared: its identity term is counted once
+                terms["identity_B"] = heatmap_l1_loss(G_A2B(real_B), real_B, identity_weight)
         if shape_code is not None:
-            terms["shape_A"].append(l1_loss(shape_code(fake_B), shape_code(real_A)))
-            terms["shape_B"].append(l1_loss(shape_code(fake_A), shape_code(real_B)))
-        # Discriminators learn from the generators' outputs without
-        # back-propagating into them.
-        fake_B_fixed = fake_B.get_unlinked_variable(need_grad=False)
-        fake_A_fixed = fake_A.get_unlinked_variable(need_grad=False)
-        terms["netD_A"].append(lsgan_loss(discriminator(real_A, d_A, model, edge), True)
-                               + lsgan_loss(discriminator(fake_A_fixed, d_A, model, edge), False))
-        terms["netD_B"].append(lsgan_loss(discriminator(fake_B_fixed, d_B, model, edge), False))
-        real_As.append(real_A)
-        fakes_B.append(fake_B)
-        fakes_A.append(fake_A)
-        if visuals is None:
-            visuals = (real_A, fake_B, real_B, recon_A, fake_A, recon_B)
-    terms["netD_B"].append(lsgan_loss(discriminator(real_B, "netD_B", model, edge), True))
+            terms["shape_A"] = l1_loss(shape_code(fake_B), shape_code(real_A))
+            terms["shape_B"] = l1_loss(shape_code(fake_A), shape_code(real_B))
+        # The discriminators learn from the fakes without back-propagating into
+        # the generators; D_B's real term is added once, after all persons.
+        terms["netD_A"] = lsgan_loss(D_A(real_A), True) + \
+            lsgan_loss(D_A(fake_A.get_unlinked_variable(need_grad=False)), False)
+        terms["netD_B"] = lsgan_loss(D_B(fake_B.get_unlinked_variable(need_grad=False)), False)
+        return (fake_B, fake_A, recon_A, recon_B), terms
 
-    def total(name):
-        return sum(terms[name][1:], terms[name][0]) if terms[name] else None
+    real_As = [nn.Variable(shape) for _ in sources_names]
+    persons = [cycle_gan(real_A, i) for i, real_A in enumerate(real_As)]
+    (fake_B, fake_A, recon_A, recon_B), _ = persons[0]
+    visuals = (real_As[0], fake_B, real_B, recon_A, fake_A, recon_B)
+    losses = {name: None for name in ("gan_A", "gan_B", "cycle_A", "cycle_B", "shape_A",
+                                      "shape_B", "identity_A", "identity_B", "netD_A", "netD_B")}
+    for _, terms in persons:
+        for name, term in terms.items():
+            losses[name] = term if losses[name] is None else losses[name] + term
+    losses["netD_B"] = losses["netD_B"] + \
+        lsgan_loss(discriminator(real_B, "netD_B", model, edge), True)
 
-    losses = {name: total(name) for name in terms}
     loss_G = losses["gan_A"] + losses["gan_B"]
     if lambda_cycle > 0:
         loss_G = loss_G + lambda_cycle * (losses["cycle_A"] + losses["cycle_B"])
@@ -269,7 +261,8 @@ def main(argv=None):
     loss_D = losses["netD_A"] + losses["netD_B"]
     # Values read after backward(clear_buffer=True) must keep their buffers:
     # the fakes feed the discriminators, the terms are logged.
-    for variable in fakes_A + fakes_B + list(visuals) + [v for v in losses.values() if v]:
+    fakes = [fake for (fake_B, fake_A, _, _), _ in persons for fake in (fake_B, fake_A)]
+    for variable in fakes + list(visuals) + [v for v in losses.values() if v]:
         variable.persistent = True
 
     with nn.parameter_scope(G_SCOPE):
@@ -304,8 +297,8 @@ def main(argv=None):
                               desc="transformer"):
         epoch = iteration // iterations_per_epoch
         for real_A, loader in zip(real_As, loaders_A):
-            feeder.fill(real_A, loader.next())
-        feeder.fill(real_B, loader_B.next())
+            real_A.d = boundaries(loader.next())
+        real_B.d = boundaries(loader_B.next())
         lr_G, lr_D = learning_rates(train_cfg, iteration, iterations_per_epoch)
         solver_G.set_learning_rate(lr_G)
         solver_D.set_learning_rate(lr_D)

@@ -389,11 +389,7 @@ def test_benchmark_without_onnxruntime_says_what_to_install(tmp_path):
 
 
 def test_benchmark_names_the_measurement_that_failed():
-    sys.path.insert(0, os.path.join(REPO_ROOT, "benchmarks"))
-    try:
-        import inference_bench
-    finally:
-        sys.path.pop(0)
+    from benchmarks import inference_bench
     # Integer arguments (as the parent passes them) and a worker that fails.
     with pytest.raises(SystemExit) as failure:
         inference_bench.spawn(["--worker", "matmul", "--repeats", 0])

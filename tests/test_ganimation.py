@@ -24,23 +24,21 @@ import numpy as np
 import pytest
 import yaml
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
-
-from config.config_ganimation import config as DEFAULTS  # noqa: E402
-from ganimation import data as gdata  # noqa: E402
-from ganimation import prepare_au_annotations as prepare  # noqa: E402
-from ganimation.losses import gradient_penalty, learning_rate, total_variation_sum  # noqa: E402
+from config.config_ganimation import config as DEFAULTS
+from ganimation import data as gdata
+from ganimation import prepare_au_annotations as prepare
+from ganimation.losses import gradient_penalty, learning_rate, total_variation_sum
 from ganimation.models import D_SCOPE, compose, count_parameters, \
-    discriminator, edit_faces, generator  # noqa: E402
-from ganimation.test_ganimation import detect_face_box  # noqa: E402
+    discriminator, edit_faces, generator
+from ganimation.test_ganimation import detect_face_box
 from ganimation.train_ganimation import AttentionWatch, TrainingGraph, color_warmup_step, \
-    critic_au_step, critic_step, generator_step, make_solvers  # noqa: E402
-from utils import synthetic_faces  # noqa: E402
-from utils.batching import BatchIterator  # noqa: E402
-from utils.image_io import read_rgb, read_video_frames, write_video  # noqa: E402
-from utils.user_errors import UserError  # noqa: E402
+    critic_au_step, critic_step, generator_step, make_solvers
+from utils import synthetic_faces
+from utils.batching import BatchIterator
+from utils.image_io import read_rgb, read_video_frames, write_video
+from utils.user_errors import UserError
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 TINY_MODEL = {"g_conv_dim": 8, "g_repeat_num": 1, "d_conv_dim": 8, "d_repeat_num": 3,
               "instance_norm_affine": True, "do_saturate_mask": False}

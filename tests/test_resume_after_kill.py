@@ -178,7 +178,6 @@ def test_killed_training_resumes_bitwise(data, tmp_path, name):
 
 SAVE_THEN_DIE = r'''
 import os, shutil, sys
-sys.path.insert(0, {repo!r})
 import utils
 import nnabla as nn
 import nnabla.parametric_functions as PF
@@ -227,7 +226,7 @@ def test_checkpoint_killed_while_saving_is_never_seen(tmp_path, death, survivor)
 
     run_dir = str(tmp_path / "run")
     script = tmp_path / "save_then_die.py"
-    script.write_text(SAVE_THEN_DIE.format(repo=REPO_ROOT))
+    script.write_text(SAVE_THEN_DIE.format())
     result = subprocess.run([sys.executable, str(script), run_dir, death], capture_output=True,
                             text=True)
     assert result.returncode == 137, result.stderr

@@ -23,12 +23,10 @@ import cv2
 import numpy as np
 import pytest
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
+from utils import synthetic_faces as sf
+from utils.boundary_heatmaps import draw_boundary_heatmaps
 
-from utils import synthetic_faces as sf  # noqa: E402
-from utils.boundary_heatmaps import draw_boundary_heatmaps  # noqa: E402
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 NEUTRAL = np.zeros(sf.NUM_AUS)
 FRONTAL = np.array([0.0, 0.0, 1.0, 0.0, 0.0])

@@ -49,16 +49,9 @@ import zipfile
 import cv2
 import numpy as np
 
-if not __package__:
-    # Run as ``python utils/synthetic_faces.py``: make ``utils`` importable.
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from utils.atomic_files import atomic_path, ensure_writable_dir
-    from utils.face_layout import FLIP_PERMUTATION, NUM_LANDMARKS
-    from utils.user_errors import UserError, run_main
-else:
-    from .atomic_files import atomic_path, ensure_writable_dir
-    from .face_layout import FLIP_PERMUTATION, NUM_LANDMARKS
-    from .user_errors import UserError, run_main
+from utils.atomic_files import atomic_path, ensure_writable_dir
+from utils.face_layout import FLIP_PERMUTATION, NUM_LANDMARKS
+from utils.user_errors import UserError, run_main
 
 GENERATOR_VERSION = 2
 
