@@ -11,12 +11,27 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Config sections the three ReenactGAN networks share.
+"""Config keys that several training configs share.
 
-The boundary drawing must be the same for the encoder, the transformer and the
+Every run is named, placed, seeded and put on a device the same way.  The
+boundary drawing must be the same for the encoder, the transformer and the
 decoder, or the chain feeds each network maps unlike the ones it learned;
-the augmentation keys mean the same in the three training scripts.
+the augmentation keys mean the same in the three ReenactGAN training scripts.
 """
+import time
+
+
+def run_settings():
+    """The keys every training config starts with."""
+    return {
+        "experiment_name": time.strftime("%Y%m%d%H%M"),
+        "logdir": "tmp.monitor",
+        "seed": 42,
+        # The context to train on (cpu, cuda, cudnn; cudnn falls back to the CPU
+        # without CUDA) and the GPU; --context and --device-id win over these.
+        "context": "cudnn",
+        "device_id": 0,
+    }
 
 
 def boundary_preprocess(**extra):

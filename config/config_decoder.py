@@ -17,18 +17,10 @@ The public NNabla port's setting, with the authors' VGG16
 layers (relu2_2 and relu3_3) for the feature loss and a learning-rate decay
 that is correct for any number of epochs.
 """
-import time
-
-from config.common import augmentation, boundary_preprocess
+from config.common import augmentation, boundary_preprocess, run_settings
 
 config = {
-    "experiment_name": time.strftime("%Y%m%d%H%M"),
-    "logdir": "tmp.monitor",
-    "seed": 42,
-    # The context to train on (cpu, cuda, cudnn; cudnn falls back to the CPU
-    # without CUDA) and the GPU; --context and --device-id win over these.
-    "context": "cudnn",
-    "device_id": 0,
+    **run_settings(),
     "train_dir": "datasets/CelebV",
     "ref_dir": "",
     "trg_celeb_name": "Donald_Trump",
@@ -66,9 +58,7 @@ config = {
         "loader_threads": 2,
     },
     "test": {
-        "batch_size": 1,
         "logdir": "tmp.result",
-        "vis_interval": 1,
     },
     "monitor": {
         "interval": 500,

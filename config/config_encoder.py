@@ -16,18 +16,10 @@
 The values are the public NNabla port's unless a comment
 says otherwise.  Override any of them with ``--conf my.yaml``.
 """
-import time
-
-from config.common import augmentation, boundary_preprocess
+from config.common import augmentation, boundary_preprocess, run_settings
 
 config = {
-    "experiment_name": time.strftime("%Y%m%d%H%M"),
-    "logdir": "tmp.monitor",
-    "seed": 42,
-    # The context to train on (cpu, cuda, cudnn; cudnn falls back to the CPU
-    # without CUDA) and the GPU; --context and --device-id win over these.
-    "context": "cudnn",
-    "device_id": 0,
+    **run_settings(),
     "dataset_mode": "encoder",
     "model_name": "model",
     "path": {

@@ -19,16 +19,11 @@ element-mean MSE here whatever the batch size; the attention TV weight 1e-5
 is the paper's lambda_A x lambda_TV.
 """
 import os
-import time
+
+from config.common import run_settings
 
 config = {
-    "experiment_name": time.strftime("%Y%m%d%H%M"),
-    "logdir": "tmp.monitor",
-    "seed": 42,
-    # The context to train on (cpu, cuda, cudnn; cudnn falls back to the CPU
-    # without CUDA) and the GPU; --context and --device-id win over these.
-    "context": "cudnn",
-    "device_id": 0,
+    **run_settings(),
     "data": {
         "data_dir": "datasets/celebA",
         "aus_file": "aus_openface.pkl",

@@ -18,18 +18,10 @@ default; the authors' features are options: ``extra_src_celeb_names``
 (many-to-one), ``edge_filter`` (Sobel before the discriminators),
 ``train.augmentation`` and ``boundary_source: encoder``.
 """
-import time
-
-from config.common import augmentation, boundary_preprocess
+from config.common import augmentation, boundary_preprocess, run_settings
 
 config = {
-    "experiment_name": time.strftime("%Y%m%d%H%M"),
-    "logdir": "tmp.monitor",
-    "seed": 42,
-    # The context to train on (cpu, cuda, cudnn; cudnn falls back to the CPU
-    # without CUDA) and the GPU; --context and --device-id win over these.
-    "context": "cudnn",
-    "device_id": 0,
+    **run_settings(),
     "train_dir": "datasets/CelebV",
     "ref_dir": "",            # preprocess.py's CelebV caches (optional, faster)
     "src_celeb_name": "Kathleen",
@@ -87,9 +79,7 @@ config = {
         "loader_threads": 2,
     },
     "test": {
-        "batch_size": 1,
         "logdir": "tmp.result",
-        "vis_interval": 1,
     },
     "monitor": {
         "interval": 500,

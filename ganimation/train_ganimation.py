@@ -45,11 +45,9 @@ from ganimation.losses import au_regression_loss, cycle_loss, gradient_penalty, 
     learning_rate, total_variation_sum
 from ganimation.models import D_SCOPE, G_SCOPE, criticise, edit_faces
 from utils.config import add_config_arguments
-from utils.context import data_parallel_communicator, setup_context
 from utils.image_io import to_uint8_image
 from utils.monitoring import progress, tile_images
-from utils.training_run import TrainingRun, config_for_run, make_loader, seed_everything, \
-    solver_step
+from utils.training_run import TrainingRun, make_loader, solver_step, training_setup
 from utils.user_errors import UserError, run_main
 
 GRADIENT_PENALTY_MODES = ("authors", "merged")
@@ -230,12 +228,9 @@ def main(argv=None):
     parser.add_argument("--data-dir", default=None,
                         help="the celebA/EmotioNet-style folder (overrides data.data_dir)")
     args = parser.parse_args(argv)
-    config, resume_dir = config_for_run(DEFAULTS, args)
+    config, resume_dir, comm = training_setup(DEFAULTS, args)
     if args.data_dir:
         config["data"]["data_dir"] = args.data_dir
-    seed_everything(config["seed"])
-    ctx = setup_context(config["context"], config["device_id"])
-    comm = data_parallel_communicator(ctx)
     data, train, monitor = config["data"], config["train"], config["monitor"]
     batch_size = train["batch_size"]
     if train["critic_au_warmup_epochs"] < 0:

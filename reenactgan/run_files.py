@@ -33,6 +33,8 @@ from reenactgan.models import DECODER_SCOPE, NUM_BOUNDARIES, TRANSFORMER_A2B_SCO
 from utils.checkpoint import load_network_parameters, require_final_parameters
 from utils.config import TRAINING_INFO_NAME, read_training_info
 from utils.deploy import declare_network
+from utils.image_io import write_image
+from utils.monitoring import tile_images
 from utils.run_paths import RunPaths, load_run
 from utils.user_errors import UserError
 
@@ -282,3 +284,21 @@ def count_to_run(requested, available, what):
         raise UserError("-n {} asked, but {} has only {} test frames".format(
             requested, what, available))
     return requested
+
+
+class ResultStrips:
+    """A test script's result images, numbered by result so that a skipped frame
+    leaves no gap, and the closing line of the run."""
+
+    def __init__(self, out_dir, param_file):
+        self.out_dir, self.param_file, self.written = out_dir, param_file, 0
+
+    def write(self, *cells):
+        write_image(os.path.join(self.out_dir, "{:06d}.png".format(self.written)),
+                    tile_images(list(cells)))
+        self.written += 1
+
+    def finish(self, skips, what):
+        skips.finish(what, self.written)
+        print("{} results of {} written to {}".format(self.written, self.param_file,
+                                                      self.out_dir))

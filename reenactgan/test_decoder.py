@@ -24,19 +24,18 @@ be read (a bad landmark line, a corrupt image) are skipped and counted, and
 the next frames are used.
 """
 import argparse
-import os
 
 import nnabla as nn
 
 from reenactgan.data import CelebVSource, readable_samples
 from reenactgan.models import DECODER_SCOPE, decode_boundaries
 from reenactgan.run_files import add_test_arguments, count_to_run, decoder_param_file, \
-    RunBoundaries, load_run_config, resolve_test_paths
+    ResultStrips, RunBoundaries, load_run_config, resolve_test_paths
 from utils.checkpoint import load_network_parameters
 from utils.boundary_heatmaps import heatmaps_to_image
 from utils.context import setup_context
-from utils.image_io import to_uint8_image, write_image
-from utils.monitoring import progress, tile_images
+from utils.image_io import to_uint8_image
+from utils.monitoring import progress
 from utils.user_errors import SkipTally, run_main
 
 
@@ -62,21 +61,15 @@ def main(argv=None):
     load_network_parameters(param_file, DECODER_SCOPE)
 
     skips = SkipTally()
-    written = 0
+    results = ResultStrips(out_dir, param_file)
     for _, sample in progress(readable_samples(source, count, skips), total=count,
                               desc="decoder"):
         batch = [array[None] for array in sample]
-        image = batch[0]
         boundary.d = boundaries(batch)
         fake.forward(clear_buffer=True)
-        strip = tile_images([heatmaps_to_image(boundary.d[0], (256, 256)), to_uint8_image(fake.d[0]),
-                             to_uint8_image(image[0])])
-        # Numbered by result, so that a skipped frame leaves no gap.
-        write_image(os.path.join(out_dir, "{:06d}.png".format(written)), strip)
-        written += 1
-    skips.finish("test frames of {}".format(trg), written)
-    print("{} results of {} written to {}".format(written, param_file, out_dir))
-
+        results.write(heatmaps_to_image(boundary.d[0], (256, 256)), to_uint8_image(fake.d[0]),
+                      to_uint8_image(batch[0][0]))
+    results.finish(skips, "test frames of {}".format(trg))
 
 if __name__ == "__main__":
     run_main(main)

@@ -24,20 +24,18 @@ that cannot be read (a bad landmark line, a corrupt image) are skipped and
 counted, and the next frames are used.
 """
 import argparse
-import os
 
 import nnabla as nn
 import numpy as np
 
 from reenactgan.data import CelebVSource, readable_samples
 from reenactgan.models import TRANSFORMER_A2B_SCOPE, transform_boundaries
-from reenactgan.run_files import RunBoundaries, add_test_arguments, count_to_run, \
+from reenactgan.run_files import ResultStrips, RunBoundaries, add_test_arguments, count_to_run, \
     load_run_config, resolve_test_paths, transformer_param_file
 from utils.checkpoint import load_network_parameters
 from utils.boundary_heatmaps import heatmaps_to_image
 from utils.context import setup_context
-from utils.image_io import write_image
-from utils.monitoring import progress, tile_images
+from utils.monitoring import progress
 from utils.user_errors import CorruptSampleError, SkipTally, run_main
 
 
@@ -74,20 +72,14 @@ def main(argv=None):
             return np.zeros_like(real_A.d)
 
     skips = SkipTally()
-    written = 0
+    results = ResultStrips(out_dir, param_file)
     for i, sample in progress(readable_samples(source, count, skips), total=count,
                               desc="transformer"):
         real_A.d = boundary(sample)
         fake_B.forward(clear_buffer=True)
-        real_B = reference(i)
-        strip = tile_images([heatmaps_to_image(real_A.d[0]), heatmaps_to_image(fake_B.d[0]),
-                             heatmaps_to_image(real_B[0])])
-        # Numbered by result, so that a skipped frame leaves no gap.
-        write_image(os.path.join(out_dir, "{:06d}.png".format(written)), strip)
-        written += 1
-    skips.finish("test frames of {}".format(src), written)
-    print("{} results of {} written to {}".format(written, param_file, out_dir))
-
+        results.write(heatmaps_to_image(real_A.d[0]), heatmaps_to_image(fake_B.d[0]),
+                      heatmaps_to_image(reference(i)[0]))
+    results.finish(skips, "test frames of {}".format(src))
 
 if __name__ == "__main__":
     run_main(main)

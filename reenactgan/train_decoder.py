@@ -45,11 +45,9 @@ from reenactgan.vgg16 import VGG16_SCOPE, vgg16_features
 from utils.checkpoint import load_network_parameters
 from utils.boundary_heatmaps import heatmaps_to_image
 from utils.config import add_config_arguments
-from utils.context import data_parallel_communicator, setup_context
 from utils.dropout_masks import DropoutMasks
 from utils.monitoring import progress, tile_images
-from utils.training_run import TrainingRun, config_for_run, make_loader, \
-    seed_everything
+from utils.training_run import TrainingRun, make_loader, training_setup
 from utils.user_errors import UserError, run_main
 
 G_SCOPE = DECODER_SCOPE
@@ -109,11 +107,7 @@ def result_rows(boundary, fake, real, count):
 def main(argv=None):
     parser = add_config_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]))
     args = parser.parse_args(argv)
-    nn.clear_parameters()  # a fresh graph, also when main() runs twice in a process
-    config, resume_dir = config_for_run(DEFAULTS, args)
-    seed_everything(config["seed"])
-    ctx = setup_context(config["context"], config["device_id"])
-    comm = data_parallel_communicator(ctx)
+    config, resume_dir, comm = training_setup(DEFAULTS, args)
     train_cfg, model = config["train"], config["model"]
     batch_size = train_cfg["batch_size"]
     run_dir = resume_dir or run_folder(config, "decoder")

@@ -45,10 +45,8 @@ from utils.batching import ConcatSource
 from utils.boundary_heatmaps import heatmaps_to_image
 from utils.checkpoint import load_parameters_checked, save_parameters_atomic
 from utils.config import add_config_arguments
-from utils.context import data_parallel_communicator, setup_context
 from utils.monitoring import progress, tile_images
-from utils.training_run import TrainingRun, config_for_run, make_loader, \
-    seed_everything
+from utils.training_run import TrainingRun, make_loader, training_setup
 from utils.user_errors import UserError, run_main
 
 
@@ -105,11 +103,7 @@ def validate(graph, loader):
 def main(argv=None):
     parser = add_config_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]))
     args = parser.parse_args(argv)
-    nn.clear_parameters()  # a fresh graph, also when main() runs twice in a process
-    config, resume_dir = config_for_run(DEFAULTS, args)
-    seed_everything(config["seed"])
-    ctx = setup_context(config["context"], config["device_id"])
-    comm = data_parallel_communicator(ctx)
+    config, resume_dir, comm = training_setup(DEFAULTS, args)
     train_cfg, model_cfg = config["train"], config["model"]
     run_dir = resume_dir or run_folder(config, "encoder")
 

@@ -56,10 +56,8 @@ from reenactgan.run_files import RunBoundaries, run_folder
 from utils.checkpoint import load_network_parameters
 from utils.boundary_heatmaps import heatmaps_to_image
 from utils.config import add_config_arguments
-from utils.context import data_parallel_communicator, setup_context
 from utils.monitoring import progress, tile_images
-from utils.training_run import TrainingRun, config_for_run, make_loader, \
-    seed_everything
+from utils.training_run import TrainingRun, make_loader, training_setup
 from utils.user_errors import UserError, run_main
 
 G_SCOPE = TRANSFORMER_SCOPE
@@ -165,12 +163,8 @@ def panels(*heatmaps):
 def main(argv=None):
     parser = add_config_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]))
     args = parser.parse_args(argv)
-    nn.clear_parameters()  # a fresh graph, also when main() runs twice in a process
-    config, resume_dir = config_for_run(DEFAULTS, args)
+    config, resume_dir, comm = training_setup(DEFAULTS, args)
     sources_names = check_config(config)
-    seed_everything(config["seed"])
-    ctx = setup_context(config["context"], config["device_id"])
-    comm = data_parallel_communicator(ctx)
     train_cfg, model = config["train"], config["model"]
     batch_size = train_cfg["batch_size"]
     target_name = config["trg_celeb_name"]

@@ -50,6 +50,9 @@ PORT_KEYS_WITHOUT_EFFECT = frozenset([
     "use_reference", "isTrain", "model.activation", "train.shuffle",
     "train.with_memory_cache", "train.with_file_cache",
     "test.with_memory_cache", "test.with_file_cache",
+    # The transformer's and decoder's test scripts run one frame at a time and
+    # write every result (the encoder's test.batch_size is its own key).
+    "test.batch_size", "test.vis_interval",
 ])
 
 

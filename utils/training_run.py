@@ -29,9 +29,25 @@ from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint, \
     save_parameters_atomic
 from .config import TRAINING_INFO_NAME, load_config, load_yaml, merge_config, read_training_info, \
     save_training_info
-from .context import rank_and_size
+from .context import data_parallel_communicator, rank_and_size, setup_context
 from .monitoring import TrainingMonitor, check_finite
 from .user_errors import UserError
+
+
+def training_setup(defaults, args):
+    """What every training script does first: a fresh graph (also when ``main``
+    runs twice in a process), the run's config (:func:`config_for_run`), the
+    seeds, the context and, under MPI, the communicator.
+
+    Returns ``(config, resume_dir, comm)``.
+    """
+    import nnabla as nn
+
+    nn.clear_parameters()
+    config, resume_dir = config_for_run(defaults, args)
+    seed_everything(config["seed"])
+    comm = data_parallel_communicator(setup_context(config["context"], config["device_id"]))
+    return config, resume_dir, comm
 
 
 def config_for_run(defaults, args):
