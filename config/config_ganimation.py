@@ -73,6 +73,11 @@ config = {
         "lambda_cyc": 10.0,
         "lambda_gp": 10.0,
         "lambda_mask": 0.1,
+        # L1 between the colour mask of the way back (the fake edited back to
+        # the face's own AUs) and the whole face: the colour mask then learns
+        # faces everywhere, not only where the attention opens (0: off, as
+        # the authors; it costs no extra pass).
+        "lambda_color_cycle": 0.0,
         "lambda_mask_smooth": 1e-5,
         # Warn when mean(A) stays outside [low, high] for this many G steps:
         # a saturated attention mask means the generator copies its input.

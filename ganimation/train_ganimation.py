@@ -77,7 +77,8 @@ class TrainingGraph:
 
         # Generator: edit towards the target, then back towards the source.
         self.fake, self.color, self.attention = edit_faces(self.real, self.target_aus, model)
-        self.reconstruction, _, attention_back = edit_faces(self.fake, self.real_aus, model)
+        self.reconstruction, color_back, attention_back = edit_faces(self.fake, self.real_aus,
+                                                                     model)
         fake_scores, fake_aus = criticise(self.fake, model)
         self.G_adversarial = -F.mean(fake_scores)
         self.G_au_mse = au_regression_loss(fake_aus, self.target_aus)
@@ -91,6 +92,8 @@ class TrainingGraph:
             train["lambda_au"] * self.G_au_mse + train["lambda_cyc"] * self.G_cycle_l1 + \
             train["lambda_mask"] * self.G_attention_mean + \
             train["lambda_mask_smooth"] * self.G_attention_tv
+        if train["lambda_color_cycle"]:
+            self.loss_G += train["lambda_color_cycle"] * cycle_loss(color_back, self.real)
 
         # Critic: the fake enters as data; its AU head learns from real faces only.
         fake_fixed = self.fake.get_unlinked_variable(need_grad=False)

@@ -784,3 +784,22 @@ def test_sample_config_matches_the_defaults():
     config = load_config(DEFAULTS, os.path.join(REPO_ROOT, "config", "ganimation_synthetic.yaml"))
     size, depth = config["data"]["image_size"], config["model"]["d_repeat_num"]
     assert size % (2 ** depth) == 0 and size // 2 ** depth == 2
+
+
+def test_colour_cycle_term_adds_its_weighted_l1(celeba):
+    """``lambda_color_cycle`` adds exactly its term to the generator's loss: the
+    colour mask of the way back (the fake edited to the face's AUs) against the face."""
+    graph, _ = graph_on_a_fixed_batch(celeba, tiny_config())
+    graph.loss_G.forward()
+    plain = float(graph.loss_G.d)
+    weighted = TrainingGraph(tiny_config(lambda_color_cycle=3.0), 4)
+    weighted.fill((graph.real.d, graph.real_aus.d, graph.target_aus.d))
+    weighted.loss_G.forward()
+
+    fake = nn.Variable.from_numpy_array(graph.fake.d)
+    _, color_back, _ = edit_faces(fake, nn.Variable.from_numpy_array(graph.real_aus.d),
+                                  tiny_config()["model"])
+    color_back.forward()
+    expected = 3.0 * np.abs(color_back.d - graph.real.d).mean()
+    assert expected > 0.05
+    assert np.isclose(float(weighted.loss_G.d) - plain, expected, rtol=1e-4)
