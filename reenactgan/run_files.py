@@ -219,11 +219,11 @@ class RunBoundaries:
 
     def __init__(self, config, batch_size, with_image=False, extra=()):
         self.drawn = check_boundary_source(config) == "drawn"
-        self.encoder = None if self.drawn else \
-            EncoderBoundaries.from_section(config["encoder"], batch_size)
         if self.drawn:
+            self.encoder = None
             self.outputs = ("image",) * with_image + ("heatmap",) + tuple(extra)
         else:
+            self.encoder = EncoderBoundaries.from_section(config["encoder"], batch_size)
             self.outputs = ("image",)
         self._heatmap = int(with_image)
 

@@ -24,6 +24,8 @@ Under MPI (several GPUs) only rank 0 writes files; every rank restores.
 """
 import os
 
+import nnabla as nn
+
 from .batching import BatchIterator
 from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint, \
     save_parameters_atomic
@@ -41,8 +43,6 @@ def training_setup(defaults, args):
 
     Returns ``(config, resume_dir, comm)``.
     """
-    import nnabla as nn
-
     nn.clear_parameters()
     config, resume_dir = config_for_run(defaults, args)
     seed_everything(config["seed"])
