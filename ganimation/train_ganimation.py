@@ -248,6 +248,9 @@ def main(argv=None):
                                   not isinstance(warmup_lr, (int, float)) or warmup_lr <= 0):
         raise UserError("train.critic_au_warmup_lr must be null or a number > 0, got "
                         "{!r}".format(warmup_lr))
+    if train["lambda_color_cycle"] < 0:
+        raise UserError("train.lambda_color_cycle must be >= 0 (0: off), got {}".format(
+            train["lambda_color_cycle"]))
     run_dir = resume_dir or run_folder(config)
 
     source = AUFaceSource(data["data_dir"], "train", data["image_size"], flip=data["flip"],

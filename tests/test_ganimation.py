@@ -627,7 +627,8 @@ def test_training_with_critic_warmup_saves_only_the_game_epochs(tmp_path, celeba
                                         ({"critic_au_warmup_lr": 0}, "critic_au_warmup_lr"),
                                         ({"critic_au_warmup_lr": "fast"}, "critic_au_warmup_lr"),
                                         ({"critic_au_warmup_epochs": 1, "color_warmup_epochs": 2},
-                                         "color_warmup_epochs")])
+                                         "color_warmup_epochs"),
+                                        ({"lambda_color_cycle": -1.0}, "lambda_color_cycle")])
 def test_bad_critic_warmup_is_a_one_line_error(tmp_path, celeba, train, key):
     conf = tmp_path / "bad.yaml"
     conf.write_text(yaml.safe_dump({"logdir": str(tmp_path / "monitor"), "train": train}))
